@@ -1,0 +1,129 @@
+# Spanner — set-up, build and tests.
+#
+#   make run    install what is missing, build, start the embedded PostgreSQL,
+#               migrate, seed and serve on http://127.0.0.1:8080
+#   make test   the same set-up, then unit, integration and browser tests
+#
+# Set-up is idempotent: Debian packages are installed only when missing
+# (apt-get, as root or through sudo), npm packages with `npm ci` from the
+# committed lock file only when the lock file changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+DEB_PACKAGES := gcc clang make pkg-config libc6-dev libmicrohttpd-dev libpq-dev libcsv-dev \
+	libargon2-dev libjansson-dev libcmocka-dev libcurl4-gnutls-dev postgresql-15 \
+	nodejs npm chromium python3-aiosmtpd wrk openssl curl ca-certificates procps
+PKGS := libmicrohttpd libpq jansson libargon2 libcurl
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) -g
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
+RELEASE_CFLAGS := -O2
+ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+LIB_SRC := $(sort $(wildcard src/core/*.c src/domain/*.c src/web/*.c))
+MAIN_SRC := src/main.c
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
+TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+
+REL_OBJ := $(LIB_SRC:%.c=build/release/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+SUPPORT_OBJ := $(TEST_SUPPORT:%.c=build/asan/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/integration/%)
+
+.PHONY: build run test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
+
+build: deps build/spanner build/spanner-asan assets/vendor/htmx.min.js
+
+# ---------------------------------------------------------------- set-up
+
+deps: deps-debian deps-npm
+
+deps-debian:
+	@scripts/install-deps $(DEB_PACKAGES)
+
+deps-npm: node_modules/.spanner-stamp
+
+node_modules/.spanner-stamp: package.json package-lock.json | deps-debian
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+assets/vendor/htmx.min.js: node_modules/.spanner-stamp
+	@mkdir -p assets/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# ---------------------------------------------------------------- build
+
+build/release/%.o: %.c | deps-debian
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c | deps-debian
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -Itests/support -MMD -MP -c $< -o $@
+
+build/release/libspanner.a: $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/libspanner.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/spanner: build/release/src/main.o build/release/libspanner.a
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/spanner-asan: build/asan/src/main.o build/asan/libspanner.a
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/tests/unit/%: build/asan/tests/unit/%.o $(SUPPORT_OBJ) build/asan/libspanner.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+build/tests/integration/%: build/asan/tests/integration/%.o $(SUPPORT_OBJ) build/asan/libspanner.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# Compiles everything with the other compiler too: no warnings under gcc and clang.
+clang-check: | deps-debian
+	@for f in $(LIB_SRC) $(MAIN_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT); do \
+		clang $(BASE_CFLAGS) $(PKG_CFLAGS) -Itests/support -fsyntax-only $$f || exit 1; \
+	done
+	@echo "clang: no warnings"
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- run and test
+
+run: build
+	@scripts/run-server build/spanner
+
+test: build clang-check $(UNIT_BIN) $(INTEG_BIN)
+	@tests/run-all
+
+unit: $(UNIT_BIN)
+	@tests/run-all unit
+
+integration: build $(INTEG_BIN)
+	@tests/run-all integration
+
+e2e: build
+	@tests/run-all e2e
+
+bench: build
+	@bench/run
+
+format:
+	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT) $(wildcard src/*/*.h tests/support/*.h)
+
+clean:
+	rm -rf build

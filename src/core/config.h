@@ -1,0 +1,81 @@
+/*
+ * config — the settings of one Spanner process.
+ *
+ * One file in Kore's style (conf/spanner.conf): one `key value` setting a
+ * line, `#` starts a comment, blank lines ignored. Every setting can be
+ * overridden by an environment variable named SPANNER_ + the key in upper
+ * case (SPANNER_BIND, SPANNER_PGSQL_CONN_MAX, ...), which is how containers
+ * configure it. A bad file or variable stops the start with file, line and
+ * reason.
+ */
+#ifndef SPANNER_CONFIG_H
+#define SPANNER_CONFIG_H
+
+#include <stddef.h>
+
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
+struct config {
+	/* HTTP */
+	char *bind_host;           /* bind: "127.0.0.1:8080" -> host part */
+	int bind_port;             /*                          -> port part */
+	int workers;               /* libmicrohttpd thread pool size */
+	size_t http_body_max;      /* bytes; larger bodies get 413 */
+	int http_timeout;          /* seconds of inactivity before a connection is closed */
+	int http_conn_max;         /* connections in all */
+	int http_conn_per_ip;      /* connections from one client address */
+	char *tls_cert;            /* PEM file; HTTPS when both are set */
+	char *tls_key;
+	char *base_url;            /* public address used in e-mailed links */
+
+	/* Database */
+	char *database;            /* postgresql://... ; NULL = embedded cluster under var_dir */
+	int pgsql_conn_max;        /* pool size */
+	char *pg_bindir;           /* where initdb/pg_ctl live; NULL = search */
+
+	/* Files */
+	char *var_dir;             /* embedded cluster, temp uploads */
+	char *assets_dir;
+	char *templates_dir;
+	char *migrations_dir;
+
+	/* Task workers */
+	int task_threads;
+	int job_lease;             /* seconds a claimed job is held before another worker may take it */
+	char *dedup_schedule;      /* 5-field cron expression, or "off" */
+
+	/* Accounts */
+	int argon2_t_cost;
+	int argon2_m_cost;         /* KiB */
+	int argon2_parallelism;
+	int session_idle;          /* minutes */
+	int session_max;           /* hours */
+
+	/* Mail */
+	char *smtp_url;            /* smtp://host:port or smtps://...; NULL = outbox table only */
+	char *smtp_user;
+	char *smtp_password;
+	char *smtp_from;
+
+	/* Start-up */
+	int demo;                  /* seed demo data into a new embedded database */
+	enum log_format log_format;
+	int log_access;            /* one access log line per request */
+};
+
+/* Fills c with the defaults (documented in conf/spanner.conf). */
+void config_defaults(struct config *c);
+
+/*
+ * Reads path (NULL: defaults only) and then the SPANNER_* environment.
+ * Returns 0, or -1 with err holding "file:line: reason" (or
+ * "environment SPANNER_X: reason").
+ */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Applies one setting by name, as from the file. Returns 0 or -1 with a reason. */
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
+
+void config_free(struct config *c);
+
+#endif
