@@ -18,7 +18,7 @@ enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 struct config {
 	/* HTTP */
 	char *bind_host;           /* bind: "127.0.0.1:8080" -> host part */
-	int bind_port;             /*                          -> port part */
+	int bind_port;             /*                          -> port part (0: any free port) */
 	int workers;               /* libmicrohttpd thread pool size */
 	size_t http_body_max;      /* bytes; larger bodies get 413 */
 	int http_timeout;          /* seconds of inactivity before a connection is closed */
@@ -26,7 +26,7 @@ struct config {
 	int http_conn_per_ip;      /* connections from one client address */
 	char *tls_cert;            /* PEM file; HTTPS when both are set */
 	char *tls_key;
-	char *base_url;            /* public address used in e-mailed links */
+	char *base_url;            /* public address used in e-mailed links; no trailing '/' */
 
 	/* Database */
 	char *database;            /* postgresql://... ; NULL = embedded cluster under var_dir */
@@ -42,7 +42,7 @@ struct config {
 	/* Task workers */
 	int task_threads;
 	int job_lease;             /* seconds a claimed job is held before another worker may take it */
-	char *dedup_schedule;      /* 5-field cron expression, or "off" */
+	char *dedup_schedule;      /* 5-field cron expression (src/core/cron.h), or exactly "off" */
 
 	/* Accounts */
 	int argon2_t_cost;
@@ -63,19 +63,29 @@ struct config {
 	int log_access;            /* one access log line per request */
 };
 
-/* Fills c with the defaults (documented in conf/spanner.conf). */
+/*
+ * Fills c with the defaults (documented in conf/spanner.conf). c needs no
+ * preparation and whatever it held is overwritten, not freed; the strings it
+ * allocates are released by config_free.
+ */
 void config_defaults(struct config *c);
 
 /*
- * Reads path (NULL: defaults only) and then the SPANNER_* environment.
+ * Reads path (NULL: defaults only) and then the SPANNER_* environment on top
+ * of what c holds, which must be the defaults: call config_defaults(c) first.
  * Returns 0, or -1 with err holding "file:line: reason" (or
- * "environment SPANNER_X: reason").
+ * "environment SPANNER_X: reason"). Call config_free afterwards in both cases.
  */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
-/* Applies one setting by name, as from the file. Returns 0 or -1 with a reason. */
+/*
+ * Applies one setting by name, as from the file. Returns 0 or -1 with a reason
+ * that does not repeat the key ("must be a number from 1 to 256"); a rejected
+ * value leaves the setting as it was.
+ */
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
 
+/* Frees the strings and zeroes c; calling it twice is harmless. */
 void config_free(struct config *c);
 
 #endif

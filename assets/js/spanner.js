@@ -1,0 +1,99 @@
+/*
+ * Spanner — small progressive enhancements. Every page works without this file.
+ *
+ * - #popup and #panel: htmx swaps content into them. When content arrives, focus moves
+ *   into it (an [autofocus] element, else the first heading, else the region); Escape,
+ *   a click on the popup backdrop, or any [data-close] button empties the region and
+ *   returns focus to where it was.
+ * - .flash messages get a dismiss button.
+ * No inline script or style is used (the CSP forbids both).
+ */
+(function () {
+  'use strict';
+
+  var returnFocus = { popup: null, panel: null };
+
+  function region(id) { return document.getElementById(id); }
+  function isOpen(el) { return !!el && el.childElementCount > 0; }
+
+  function focusInto(el) {
+    var target = el.querySelector('[autofocus]') || el.querySelector('h1, h2, h3');
+    if (target && !target.hasAttribute('tabindex') && !target.matches('input, select, textarea, button, a[href]')) {
+      target.setAttribute('tabindex', '-1');
+    }
+    if (!target) {
+      el.setAttribute('tabindex', '-1');
+      target = el;
+    }
+    target.focus({ preventScroll: false });
+  }
+
+  function close(id) {
+    var el = region(id);
+    if (!isOpen(el)) return false;
+    el.replaceChildren();
+    el.removeAttribute('tabindex');
+    document.body.classList.remove('has-' + id);
+    var back = returnFocus[id];
+    returnFocus[id] = null;
+    if (back && document.contains(back)) back.focus();
+    return true;
+  }
+
+  function opened(id) {
+    var el = region(id);
+    if (!isOpen(el)) { close(id); return; }
+    document.body.classList.add('has-' + id);
+    focusInto(el);
+  }
+
+  document.addEventListener('htmx:beforeRequest', function (e) {
+    var t = e.detail && e.detail.target;
+    if (!t || (t.id !== 'popup' && t.id !== 'panel')) return;
+    if (!isOpen(t)) returnFocus[t.id] = document.activeElement;
+  });
+
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var t = e.detail && e.detail.target;
+    if (t && (t.id === 'popup' || t.id === 'panel')) opened(t.id);
+  });
+
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    if (close('popup') || close('panel')) e.preventDefault();
+  });
+
+  document.addEventListener('click', function (e) {
+    var closer = e.target.closest('[data-close]');
+    if (closer) {
+      var owner = closer.closest('#popup, #panel');
+      if (owner) { e.preventDefault(); close(owner.id); return; }
+      var flash = closer.closest('.flash');
+      if (flash) { e.preventDefault(); flash.remove(); return; }
+    }
+    var popup = region('popup');
+    if (e.target === popup) close('popup');
+  });
+
+  function addDismiss(root) {
+    root.querySelectorAll('.flash:not([data-dismissable])').forEach(function (f) {
+      f.setAttribute('data-dismissable', '');
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'flash-close';
+      b.setAttribute('data-close', '');
+      b.setAttribute('aria-label', 'Dismiss message');
+      b.textContent = '×';
+      f.appendChild(b);
+    });
+  }
+
+  function init() {
+    addDismiss(document);
+    ['popup', 'panel'].forEach(function (id) { if (isOpen(region(id))) opened(id); });
+  }
+
+  document.addEventListener('htmx:load', function (e) { if (e.target && e.target.querySelectorAll) addDismiss(e.target); });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

@@ -1,0 +1,116 @@
+/*
+ * http — the web server core on libmicrohttpd.
+ *
+ * A request goes: libmicrohttpd thread → route lookup (method + path) →
+ * body read (urlencoded and multipart through MHD's PostProcessor; uploaded
+ * files streamed to a temporary file, never held whole in memory) → access
+ * check → handler → one response. Handlers are straight-line code: they read
+ * the request through the req_* accessors, borrow the database with req_db(),
+ * and finish with exactly one resp_* or render call.
+ *
+ * Everything a response needs on every path — security headers, the access
+ * log line, the request metrics, releasing the database connection, deleting
+ * temporary upload files — is done here once, so handlers cannot forget it.
+ */
+#ifndef SPANNER_HTTP_H
+#define SPANNER_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+
+struct request;
+
+typedef void (*http_handler)(struct request *req);
+
+/* Who may use a route. Permission routes name the permission they need. */
+enum route_access {
+	ACCESS_PUBLIC,
+	ACCESS_SIGNED_IN,
+	ACCESS_PERMISSION,
+};
+
+struct route {
+	const char *method;     /* "GET", "POST"; a GET route answers HEAD too */
+	const char *pattern;    /* "/companies/{id}/peek" */
+	http_handler handler;
+	enum route_access access;
+	const char *permission; /* "companies.approve" for ACCESS_PERMISSION */
+};
+
+/* A file field of a multipart body, already on disk. */
+struct upload {
+	char *field;
+	char *filename;     /* as the browser sent it */
+	char *content_type;
+	char *path;         /* temporary file; deleted when the request ends */
+	size_t size;
+};
+
+/* Hook run before a non-public handler (sessions, CSRF, grants); 0 = go on. */
+typedef int (*http_guard)(struct request *req, const struct route *route);
+
+/* Starts the listener with the route table (terminated by a {NULL} entry). */
+int http_start(const struct config *cfg, const struct route *routes);
+/* Stops accepting, lets in-flight requests finish (up to wait_seconds), stops. */
+void http_stop(int wait_seconds);
+void http_set_guard(http_guard guard);
+
+/* ---- request accessors (valid for the life of the handler call) ---- */
+const char *req_method(const struct request *req);
+const char *req_path(const struct request *req);
+const char *req_param(const struct request *req, const char *name);  /* {name} in the route */
+const char *req_query(const struct request *req, const char *name);  /* first value */
+const char *req_form(const struct request *req, const char *name);   /* first value */
+/* Every value of a repeated form (or, with query=1, query) field, in order. */
+size_t req_values(const struct request *req, int query, const char *name, const char ***out);
+const struct upload *req_upload(const struct request *req, const char *field);
+const char *req_header(const struct request *req, const char *name);
+const char *req_cookie(const struct request *req, const char *name);
+const char *req_client_ip(const struct request *req);
+int req_is_htmx(const struct request *req);
+int req_wants_json(const struct request *req);
+int req_is_https(const struct request *req);
+const struct route *req_route(const struct request *req);
+const struct config *req_config(const struct request *req);
+/* Borrows the request's database connection (once; released after the response). NULL: 503. */
+db_conn *req_db(struct request *req);
+
+/* Per-request slot for the session layer (user, permissions, CSRF token). */
+void req_set_context(struct request *req, void *ctx, void (*free_ctx)(void *));
+void *req_context(const struct request *req);
+
+/* ---- responses: exactly one per request ---- */
+void resp_header(struct request *req, const char *name, const char *value);
+/* Takes ownership of body (malloc'ed, len bytes). */
+void resp_body(struct request *req, unsigned status, const char *content_type, char *body,
+	       size_t len);
+/* Takes the contents of b (left empty). */
+void resp_buf(struct request *req, unsigned status, const char *content_type, buf *b);
+void resp_text(struct request *req, unsigned status, const char *content_type, const char *text);
+/* data stays valid for the life of the process (static assets); not copied. */
+void resp_static(struct request *req, unsigned status, const char *content_type, const void *data,
+		 size_t len);
+/* Takes ownership of value. */
+void resp_json(struct request *req, unsigned status, json_t *value);
+/* 303 See Other after a POST; for htmx an HX-Redirect so the page changes too. */
+void resp_redirect(struct request *req, const char *location);
+/* Sends the file at path (ownership of fd); used for downloads of stored files. */
+void resp_file(struct request *req, unsigned status, const char *content_type, int fd,
+	       size_t size);
+/*
+ * A streamed body: fill is called repeatedly with a buffer to fill; it returns
+ * the bytes written, 0 when it has nothing right now but is not done (not
+ * used), or -1 at the end. done(cls) is called when the response is finished
+ * or abandoned.
+ */
+typedef ssize_t (*resp_fill_fn)(void *cls, char *buf, size_t max);
+void resp_stream(struct request *req, unsigned status, const char *content_type,
+		 resp_fill_fn fill, void *cls, void (*done)(void *cls));
+int resp_sent(const struct request *req);
+
+#endif

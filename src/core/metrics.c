@@ -1,0 +1,68 @@
+/*
+ * metrics — counters of requests by status and a latency histogram.
+ *
+ * Buckets follow Prometheus conventions (cumulative, in seconds). The bounds
+ * bracket DESIGN.md's targets (p95 ≤ 10 ms, p99 ≤ 25 ms) closely so the
+ * histogram can tell whether they are met.
+ */
+#include "metrics.h"
+
+#include <stdatomic.h>
+
+#define METRICS_STATUS_MAX 600
+
+static const double metrics_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+					0.025,  0.05,  0.1,    0.25,  0.5, 1, 2.5};
+#define METRICS_NBUCKETS (sizeof metrics_bounds / sizeof metrics_bounds[0])
+
+static atomic_ulong metrics_by_status[METRICS_STATUS_MAX];
+static atomic_ulong metrics_buckets[METRICS_NBUCKETS + 1];
+static atomic_ulong metrics_count;
+static atomic_ullong metrics_sum_usec;
+
+void
+metrics_request(unsigned status, long usec)
+{
+	double sec = (double)usec / 1e6;
+	size_t i;
+
+	if (status < METRICS_STATUS_MAX)
+		atomic_fetch_add_explicit(&metrics_by_status[status], 1, memory_order_relaxed);
+	for (i = 0; i < METRICS_NBUCKETS && sec > metrics_bounds[i]; i++)
+		;
+	atomic_fetch_add_explicit(&metrics_buckets[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&metrics_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&metrics_sum_usec, (unsigned long long)(usec > 0 ? usec : 0),
+				  memory_order_relaxed);
+}
+
+void
+metrics_format(buf *out)
+{
+	unsigned long cumulative = 0;
+	unsigned s;
+	size_t i;
+
+	buf_puts(out, "# HELP spanner_http_requests_total HTTP requests answered, by status.\n"
+		      "# TYPE spanner_http_requests_total counter\n");
+	for (s = 100; s < METRICS_STATUS_MAX; s++) {
+		unsigned long n = atomic_load_explicit(&metrics_by_status[s], memory_order_relaxed);
+
+		if (n)
+			buf_printf(out, "spanner_http_requests_total{status=\"%u\"} %lu\n", s, n);
+	}
+	buf_puts(out, "# HELP spanner_http_request_duration_seconds Time from request to response.\n"
+		      "# TYPE spanner_http_request_duration_seconds histogram\n");
+	for (i = 0; i < METRICS_NBUCKETS; i++) {
+		cumulative += atomic_load_explicit(&metrics_buckets[i], memory_order_relaxed);
+		buf_printf(out, "spanner_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
+			   metrics_bounds[i], cumulative);
+	}
+	cumulative += atomic_load_explicit(&metrics_buckets[METRICS_NBUCKETS], memory_order_relaxed);
+	buf_printf(out, "spanner_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
+		   cumulative);
+	buf_printf(out, "spanner_http_request_duration_seconds_sum %.6f\n",
+		   (double)atomic_load_explicit(&metrics_sum_usec, memory_order_relaxed) / 1e6);
+	buf_printf(out, "spanner_http_request_duration_seconds_count %lu\n",
+		   atomic_load_explicit(&metrics_count, memory_order_relaxed));
+}

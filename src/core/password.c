@@ -1,0 +1,95 @@
+/*
+ * password — libargon2 wrappers.
+ *
+ * Salts and tokens come from getrandom(2), the kernel's CSPRNG.
+ */
+#include "password.h"
+
+#include <argon2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "buf.h"
+#include "log.h"
+
+#define PASSWORD_SALT_LEN 16
+#define PASSWORD_HASH_LEN 32
+
+static int password_fill_random(unsigned char *out, size_t n);
+
+static int
+password_fill_random(unsigned char *out, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(out + got, n - got, 0);
+
+		if (r < 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+char *
+password_hash(const struct config *cfg, const char *password)
+{
+	unsigned char salt[PASSWORD_SALT_LEN];
+	size_t len;
+	char *encoded;
+	int rc;
+
+	if (password_fill_random(salt, sizeof salt) != 0)
+		return NULL;
+	len = argon2_encodedlen((uint32_t)cfg->argon2_t_cost, (uint32_t)cfg->argon2_m_cost,
+				(uint32_t)cfg->argon2_parallelism, PASSWORD_SALT_LEN,
+				PASSWORD_HASH_LEN, Argon2_id);
+	encoded = xmalloc(len);
+	rc = argon2id_hash_encoded((uint32_t)cfg->argon2_t_cost, (uint32_t)cfg->argon2_m_cost,
+				   (uint32_t)cfg->argon2_parallelism, password, strlen(password),
+				   salt, sizeof salt, PASSWORD_HASH_LEN, encoded, len);
+	if (rc != ARGON2_OK) {
+		log_error("password: hashing failed: %s", argon2_error_message(rc));
+		free(encoded);
+		return NULL;
+	}
+	return encoded;
+}
+
+int
+password_verify(const char *encoded, const char *password)
+{
+	if (!encoded || !password)
+		return 0;
+	return argon2id_verify(encoded, password, strlen(password)) == ARGON2_OK;
+}
+
+int
+password_needs_rehash(const struct config *cfg, const char *encoded)
+{
+	char want[64];
+
+	snprintf(want, sizeof want, "$argon2id$v=19$m=%d,t=%d,p=%d$", cfg->argon2_m_cost,
+		 cfg->argon2_t_cost, cfg->argon2_parallelism);
+	return strncmp(encoded, want, strlen(want)) != 0;
+}
+
+int
+password_random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[64];
+	size_t i;
+
+	if (nbytes > sizeof raw || password_fill_random(raw, nbytes) != 0)
+		return -1;
+	for (i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+	return 0;
+}

@@ -1,0 +1,196 @@
+/*
+ * render — one view model, three forms: full page, fragment, JSON.
+ *
+ * The layout is rendered as a second pass with the page's HTML as a raw
+ * value; that keeps page templates usable unchanged as htmx fragments.
+ */
+#include "render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "template.h"
+
+static tmpl_set *render_templates;
+static render_layout_hook render_hook;
+static char render_asset_version[32] = "0";
+
+static const char *render_status_title(unsigned status);
+static void render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm);
+
+int
+render_init(const struct config *cfg, char *err, size_t errlen)
+{
+	render_templates = tmpl_set_new();
+	if (tmpl_set_load_dir(render_templates, cfg->templates_dir, err, errlen) != 0)
+		return -1;
+	if (!tmpl_exists(render_templates, "layout")) {
+		snprintf(err, errlen, "%s: no layout.mustache", cfg->templates_dir);
+		return -1;
+	}
+	return 0;
+}
+
+void
+render_shutdown(void)
+{
+	tmpl_set_free(render_templates);
+	render_templates = NULL;
+}
+
+void
+render_set_layout_hook(render_layout_hook hook)
+{
+	render_hook = hook;
+}
+
+void
+render_set_asset_version(const char *version)
+{
+	snprintf(render_asset_version, sizeof render_asset_version, "%s", version);
+}
+
+char *
+render_string(const char *tmpl, json_t *vm)
+{
+	buf out = BUF_INIT;
+	int rc = tmpl_render(render_templates, tmpl, vm, &out);
+
+	json_decref(vm);
+	if (rc != 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
+}
+
+static void
+render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm)
+{
+	buf page = BUF_INIT, full = BUF_INIT;
+	json_t *layout;
+	json_t *title;
+
+	if (!render_templates || tmpl_render(render_templates, tmpl, vm, &page) != 0) {
+		log_error("render: no template '%s'", tmpl);
+		json_decref(vm);
+		buf_free(&page);
+		resp_text(req, 500, "text/plain; charset=utf-8",
+			  "500 Internal Server Error: a page template is missing.\n");
+		return;
+	}
+	if (req_is_htmx(req)) {
+		json_decref(vm);
+		resp_buf(req, status, "text/html; charset=utf-8", &page);
+		return;
+	}
+	title = json_object_get(vm, "title");
+	layout = json_pack("{s:{s:s}, s:s, s:s, s:[]}", "app", "name", "Spanner", "content",
+			   page.data ? page.data : "", "asset_version", render_asset_version,
+			   "flash");
+	json_object_set_new(layout, "title", title ? json_incref(title) : json_string("Spanner"));
+	buf_free(&page);
+	json_decref(vm);
+	if (render_hook)
+		render_hook(req, layout);
+	tmpl_render(render_templates, "layout", layout, &full);
+	json_decref(layout);
+	resp_buf(req, status, "text/html; charset=utf-8", &full);
+}
+
+void
+render(struct request *req, unsigned status, const char *tmpl, json_t *vm)
+{
+	if (req_wants_json(req)) {
+		resp_json(req, status, vm);
+		return;
+	}
+	render_page(req, status, tmpl, vm);
+}
+
+static const char *
+render_status_title(unsigned status)
+{
+	switch (status) {
+	case 400: return "Bad request";
+	case 403: return "Not allowed";
+	case 404: return "Page not found";
+	case 405: return "Method not allowed";
+	case 413: return "Too large";
+	case 415: return "Unsupported type";
+	case 429: return "Too many attempts";
+	case 503: return "Service unavailable";
+	default: return status >= 500 ? "Something went wrong" : "Request refused";
+	}
+}
+
+static void
+render_error_vm(struct request *req, unsigned status, json_t *vm)
+{
+	char tmpl[32];
+
+	json_object_set_new(vm, "status", json_integer(status));
+	json_object_set_new(vm, "title", json_string(render_status_title(status)));
+	json_object_set_new(vm, "path", json_string(req_path(req)));
+	json_object_set_new(vm, "method", json_string(req_method(req)));
+	if (req_wants_json(req)) {
+		resp_json(req, status, json_pack("{s:o}", "error", vm));
+		return;
+	}
+	snprintf(tmpl, sizeof tmpl, "errors/%u", status);
+	if (!render_templates || !tmpl_exists(render_templates, tmpl))
+		snprintf(tmpl, sizeof tmpl, "errors/%s", status >= 500 ? "500" : "generic");
+	render_page(req, status, tmpl, vm);
+}
+
+void
+render_error(struct request *req, unsigned status, const char *message)
+{
+	json_t *vm = json_object();
+
+	if (message)
+		json_object_set_new(vm, "message", json_string(message));
+	if (status == 413) {
+		char limit[32];
+		double mb = (double)req_config(req)->http_body_max / (1024.0 * 1024.0);
+
+		snprintf(limit, sizeof limit, "%.0f MB", mb < 1 ? 1 : mb);
+		json_object_set_new(vm, "limit", json_string(limit));
+	}
+	if (status == 503)
+		resp_header(req, "Retry-After", "5");
+	render_error_vm(req, status, vm);
+}
+
+void
+render_forbidden(struct request *req, const char *permission, const char *message)
+{
+	json_t *vm = json_object();
+
+	if (permission)
+		json_object_set_new(vm, "permission", json_string(permission));
+	if (message)
+		json_object_set_new(vm, "message", json_string(message));
+	render_error_vm(req, 403, vm);
+}
+
+void
+render_method_not_allowed(struct request *req, const char *allowed)
+{
+	json_t *vm = json_pack("{s:s}", "allowed", allowed);
+
+	resp_header(req, "Allow", allowed);
+	render_error_vm(req, 405, vm);
+}
+
+void
+render_db_error(struct request *req, db_conn *c)
+{
+	if (!c || db_error(c) == DB_ERR_UNAVAILABLE)
+		render_error(req, 503, "The database cannot be reached right now.");
+	else
+		render_error(req, 500, NULL);
+}

@@ -1,0 +1,61 @@
+/*
+ * housekeeping — the sessions.purge job.
+ *
+ * Sessions and reset links live in PostgreSQL, and a row that has expired is
+ * already refused by the sign-in and reset code; this job only keeps the
+ * tables small. It is also the smallest real job of the task workers, so it
+ * shows the shape every job has: all writes on job->db inside the worker's
+ * transaction, no COMMIT, a result the worker stores with the job.
+ *
+ * Reset links are kept a day past their expiry so that a user clicking an
+ * old link is told "this link has expired" rather than "unknown link".
+ */
+#include "housekeeping.h"
+
+#include <stdlib.h>
+
+#include "core/jobs.h"
+
+DB_STMT(st_purge_sessions, "DELETE FROM sessions WHERE expires_at < now()");
+DB_STMT(st_purge_resets,
+	"DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'");
+
+static int housekeeping_purge(struct job *job);
+static int housekeeping_delete(struct job *job, db_stmt *st, long long *count);
+
+static int
+housekeeping_delete(struct job *job, db_stmt *st, long long *count)
+{
+	PGresult *res = db_exec(job->db, st, 0, NULL);
+
+	if (!res) {
+		jobs_set_error(job, "%s", db_error_message(job->db));
+		return -1;
+	}
+	*count = atoll(PQcmdTuples(res));
+	PQclear(res);
+	return 0;
+}
+
+static int
+housekeeping_purge(struct job *job)
+{
+	long long sessions = 0, resets = 0;
+
+	if (housekeeping_delete(job, &st_purge_sessions, &sessions) != 0 ||
+	    housekeeping_delete(job, &st_purge_resets, &resets) != 0)
+		return JOBS_FAILED;
+	job->result = json_pack("{s:I, s:I}", "sessions_deleted", (json_int_t)sessions,
+				"resets_deleted", (json_int_t)resets);
+	return JOBS_DONE;
+}
+
+int
+housekeeping_register(void)
+{
+	static const struct job_kind purge = {HOUSEKEEPING_PURGE_KIND, housekeeping_purge, NULL};
+
+	if (jobs_register(&purge) != 0)
+		return -1;
+	return jobs_schedule(HOUSEKEEPING_PURGE_KIND, "17 * * * *");
+}

@@ -1,0 +1,15 @@
+/*
+ * housekeeping — small periodic maintenance jobs.
+ *
+ * sessions.purge (hourly, at minute 17): deletes expired sessions and
+ * password-reset links that expired more than a day ago.
+ */
+#ifndef SPANNER_HOUSEKEEPING_H
+#define SPANNER_HOUSEKEEPING_H
+
+#define HOUSEKEEPING_PURGE_KIND "sessions.purge"
+
+/* Registers the housekeeping job kinds and their schedules. Before jobs_start. 0 or -1. */
+int housekeeping_register(void);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * itest — server processes and HTTP for integration tests.
+ */
+#include "itest.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static size_t itest_collect(char *data, size_t size, size_t n, void *cls);
+
+const char *
+itest_conninfo(void)
+{
+	const char *c = getenv("SPANNER_TEST_CONNINFO");
+
+	if (!c || !*c) {
+		fprintf(stderr, "SPANNER_TEST_CONNINFO is not set: run through tests/run-all\n");
+		return NULL;
+	}
+	return c;
+}
+
+PGconn *
+itest_pg(void)
+{
+	const char *ci = itest_conninfo();
+	PGconn *c;
+
+	if (!ci)
+		return NULL;
+	c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "cannot connect to the test database: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+itest_free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static size_t
+itest_collect(char *data, size_t size, size_t n, void *cls)
+{
+	buf_append(cls, data, size * n);
+	return size * n;
+}
+
+int
+itest_http(const char *method, const char *url, const char *const *headers, const char *body,
+	   size_t body_len, struct itest_resp *out)
+{
+	CURL *curl = curl_easy_init();
+	struct curl_slist *list = NULL;
+	CURLcode rc;
+
+	memset(out, 0, sizeof *out);
+	if (!curl)
+		return -1;
+	for (; headers && *headers; headers++)
+		list = curl_slist_append(list, *headers);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	if (body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, itest_collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out->body);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, itest_collect);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+	else
+		fprintf(stderr, "itest_http %s %s: %s\n", method, url, curl_easy_strerror(rc));
+	curl_slist_free_all(list);
+	curl_easy_cleanup(curl);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+char *
+itest_header(const struct itest_resp *r, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *line = r->headers.data;
+
+	while (line && *line) {
+		const char *end = strstr(line, "\r\n");
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if (len > nlen && strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
+			const char *v = line + nlen + 1;
+
+			while (*v == ' ')
+				v++;
+			return xstrndup(v, len - (size_t)(v - line));
+		}
+		line = end ? end + 2 : NULL;
+	}
+	return NULL;
+}
+
+void
+itest_resp_free(struct itest_resp *r)
+{
+	buf_free(&r->headers);
+	buf_free(&r->body);
+}
+
+int
+itest_file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	buf b = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	int found;
+
+	if (!f)
+		return 0;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	found = b.data && strstr(b.data, needle) != NULL;
+	buf_free(&b);
+	return found;
+}
+
+int
+itest_server_start(struct itest_server *s, const char *name, const char *const *extra_env)
+{
+	const char *bin = getenv("SPANNER_BIN");
+	char bind[64], url[128];
+	int i, has_db = 0;
+
+	memset(s, 0, sizeof *s);
+	if (!bin)
+		bin = "build/spanner-asan";
+	s->port = itest_free_port();
+	snprintf(bind, sizeof bind, "127.0.0.1:%d", s->port);
+	snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d", s->port);
+	mkdir("var", 0755);
+	mkdir("var/test", 0755);
+	snprintf(s->log_path, sizeof s->log_path, "var/test/%s.log", name);
+	for (i = 0; extra_env && extra_env[i]; i++)
+		if (!strncmp(extra_env[i], "SPANNER_DATABASE=", 17) ||
+		    !strncmp(extra_env[i], "SPANNER_VAR_DIR=", 16))
+			has_db = 1;
+
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (s->pid == 0) {
+		int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		setenv("SPANNER_BIND", bind, 1);
+		setenv("SPANNER_BASE_URL", s->base_url, 1);
+		setenv("SPANNER_VAR_DIR", "var/test", 1);
+		setenv("SPANNER_DEMO", "0", 1);
+		setenv("SPANNER_ARGON2_M_COST", "8192", 1);
+		setenv("SPANNER_ARGON2_T_COST", "1", 1);
+		if (!has_db && itest_conninfo())
+			setenv("SPANNER_DATABASE", itest_conninfo(), 1);
+		for (i = 0; extra_env && extra_env[i]; i++)
+			putenv((char *)extra_env[i]);
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	/* Up to 60 s: an embedded cluster's first initdb under ASan takes a while. */
+	snprintf(url, sizeof url, "%s/healthz", s->base_url);
+	for (i = 0; i < 600; i++) {
+		struct itest_resp r;
+		int status;
+
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			fprintf(stderr, "server %s exited during start; see %s\n", name,
+				s->log_path);
+			s->pid = 0;
+			return -1;
+		}
+		if (itest_http("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200) {
+			itest_resp_free(&r);
+			return 0;
+		}
+		itest_resp_free(&r);
+		usleep(100000);
+	}
+	fprintf(stderr, "server %s did not become healthy; see %s\n", name, s->log_path);
+	itest_server_stop(s);
+	return -1;
+}
+
+int
+itest_server_stop(struct itest_server *s)
+{
+	int status, i;
+
+	if (s->pid <= 0)
+		return -1;
+	kill(s->pid, SIGTERM);
+	for (i = 0; i < 300; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		usleep(50000);
+	}
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, &status, 0);
+	s->pid = 0;
+	return -1;
+}

@@ -1,0 +1,58 @@
+/*
+ * itest — shared helpers for the integration tests.
+ *
+ * tests/run-all prepares a throw-away PostgreSQL cluster, migrates it, and
+ * passes its conninfo in SPANNER_TEST_CONNINFO and the server binary in
+ * SPANNER_BIN. Tests start real server processes against that database and
+ * talk to them over HTTP with libcurl: nothing is mocked.
+ */
+#ifndef SPANNER_ITEST_H
+#define SPANNER_ITEST_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/buf.h"
+
+struct itest_server {
+	pid_t pid;
+	int port;
+	char base_url[64];
+	char log_path[512];
+};
+
+struct itest_resp {
+	long status;
+	buf headers; /* raw header lines */
+	buf body;
+};
+
+/* The test database's conninfo; NULL (and a message) when not run by tests/run-all. */
+const char *itest_conninfo(void);
+PGconn *itest_pg(void);
+int itest_free_port(void);
+
+/*
+ * Starts SPANNER_BIN with SPANNER_BIND on a free port, the given extra
+ * environment ("KEY=value", NULL-terminated; may be NULL) and waits for
+ * /healthz. Unless extra sets SPANNER_DATABASE or SPANNER_VAR_DIR, it serves the
+ * test database. Output goes to var/test/<name>.log. 0 or -1.
+ */
+int itest_server_start(struct itest_server *s, const char *name, const char *const *extra_env);
+/* SIGTERM, wait; returns the exit status (or -1 if it had to be killed). */
+int itest_server_stop(struct itest_server *s);
+
+/*
+ * One HTTP request. headers: NULL-terminated "Name: value" list (may be NULL);
+ * body may be NULL. Returns 0 when a response arrived.
+ */
+int itest_http(const char *method, const char *url, const char *const *headers,
+	       const char *body, size_t body_len, struct itest_resp *out);
+/* Value of a response header (case-insensitive name), malloc'ed, or NULL. */
+char *itest_header(const struct itest_resp *r, const char *name);
+void itest_resp_free(struct itest_resp *r);
+/* 1 when the file contains needle. */
+int itest_file_contains(const char *path, const char *needle);
+
+#endif
