@@ -40,6 +40,9 @@ SUPPORT_OBJ := $(TEST_SUPPORT:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/integration/%)
 
+# Keep test objects between runs (make would delete them as intermediates).
+.SECONDARY:
+
 .PHONY: build run test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
 
 build: deps build/spanner build/spanner-asan assets/vendor/htmx.min.js
@@ -65,11 +68,13 @@ assets/vendor/htmx.min.js: node_modules/.spanner-stamp
 
 build/release/%.o: %.c | deps-debian
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c | deps-debian
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -Itests/support -MMD -MP -c $< -o $@
+	@echo "  CC asan $<"
+	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -Itests/support -MMD -MP -c $< -o $@
 
 build/release/libspanner.a: $(REL_OBJ)
 	@rm -f $@

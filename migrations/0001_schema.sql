@@ -356,8 +356,10 @@ create table companies (
 	constraint companies_status_check check (status in ('pending', 'approved', 'rejected')),
 	-- A rejection always carries a non-blank reason, and only a rejection has one (a
 	-- pending or approved company with a "rejection reason" would be contradictory).
+	-- "is not null" first: a CHECK that evaluates to NULL passes.
 	constraint companies_rejection_reason_check check (case when status = 'rejected'
-		then rejection_reason ~ '[^[:space:]]' and char_length(rejection_reason) <= 5000
+		then rejection_reason is not null and rejection_reason ~ '[^[:space:]]'
+			and char_length(rejection_reason) <= 5000
 		else rejection_reason is null end),
 	constraint companies_duplicate_of_check check (duplicate_of is null
 		or (is_duplicate and duplicate_of <> id))

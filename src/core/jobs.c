@@ -96,9 +96,9 @@ struct jobs_worker {
 	int index;
 	pthread_t thread;
 	char name[192]; /* locked_by: host/pid/nonce/index */
-	db_conn *ctl;   /* used by the worker thread only */
-	db_conn *work;  /* used by the worker thread only */
-	int down;       /* an outage has been logged and not yet its end */
+	db_conn *ctl;	/* used by the worker thread only */
+	db_conn *work;	/* used by the worker thread only */
+	int down;	/* an outage has been logged and not yet its end */
 	long long progress_ms;
 
 	/* The running job, read by the keeper; guarded by lock. */
@@ -113,9 +113,9 @@ struct jobs_worker {
 /* Everything one jobs_start() created. */
 struct jobs_rt {
 	char *conninfo;
-	int lease;     /* seconds */
-	char *kinds;   /* the registered kinds as a text[] literal, for the claim */
-	int stopfd;    /* eventfd, readable (and never read) once jobs_stop() was called */
+	int lease;   /* seconds */
+	char *kinds; /* the registered kinds as a text[] literal, for the claim */
+	int stopfd;  /* eventfd, readable (and never read) once jobs_stop() was called */
 	atomic_int stopping;
 	int nworkers;
 	struct jobs_worker *workers;
@@ -602,8 +602,7 @@ jobs_finish(struct jobs_worker *w, struct job *job, long long t0)
 		return;
 	case PQTRANS_IDLE:
 		/* A bug in the handler: whatever it committed cannot be undone now. */
-		log_error("job %s (%s): the handler ended its own transaction", job->id,
-			  job->kind);
+		log_error("job %s (%s): the handler ended its own transaction", job->id, job->kind);
 		jobs_fail_logged(w, job, t0, "the job's handler ended its own transaction");
 		return;
 	default:
@@ -687,8 +686,9 @@ jobs_mark_failed(struct jobs_worker *w, struct job *job, const char *reason)
 		PQclear(res);
 		if (n == 0) {
 			db_rollback(w->work);
-			log_warn("job abandoned: kind=%s id=%s attempt=%d: its lease was taken over",
-				 job->kind, job->id, job->attempt);
+			log_warn(
+			    "job abandoned: kind=%s id=%s attempt=%d: its lease was taken over",
+			    job->kind, job->id, job->attempt);
 			break;
 		}
 		if (pass == 0 && k && k->give_up)
@@ -887,8 +887,7 @@ jobs_release_abandoned(struct jobs_rt *rt, struct jobs_worker *w)
 	/* Guarded: if the handler completes after all, its own guard finds no row. */
 	db_run(c, &st_release, 4, p);
 	db_close(c);
-	log_warn("jobs: worker %d still running job %s at shutdown; queued it again", w->index,
-		 id);
+	log_warn("jobs: worker %d still running job %s at shutdown; queued it again", w->index, id);
 }
 
 static int
@@ -1257,7 +1256,8 @@ jobs_scheduler_tick(db_conn *c)
 		}
 		due = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		/* A NULL next_run_at (set by hand) is treated as "later than any time". */
-		stored = PQgetisnull(res, 0, 1) ? LLONG_MAX : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		stored =
+		    PQgetisnull(res, 0, 1) ? LLONG_MAX : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		PQclear(res);
 		if (due) {
 			int k;

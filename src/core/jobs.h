@@ -25,7 +25,7 @@
 
 /* What a handler's run() returns. Any other non-zero value counts as JOBS_FAILED. */
 enum jobs_outcome {
-	JOBS_DONE = 0,       /* commit the work and mark the job done (with job->result) */
+	JOBS_DONE = 0,	     /* commit the work and mark the job done (with job->result) */
 	JOBS_FAILED = -1,    /* roll the work back and mark the job failed (with job->error) */
 	JOBS_INTERRUPTED = 1 /* jobs_should_stop() said so: roll back, run again from the start */
 };
@@ -37,7 +37,7 @@ struct job {
 	char id[37];
 	const char *kind;
 	json_t *payload; /* borrowed; an empty object when the job has none */
-	int attempt;     /* 1 on the first run, 2 when a worker died running it once, ... */
+	int attempt;	 /* 1 on the first run, 2 when a worker died running it once, ... */
 	/*
 	 * The work connection, already inside BEGIN. Do all data work here and
 	 * never COMMIT or ROLLBACK: the worker does, together with the job's own
@@ -46,7 +46,7 @@ struct job {
 	 */
 	db_conn *db;
 	json_t *result; /* set by run(); the job owns the reference; stored when done */
-	char *error;    /* set with jobs_set_error(); stored when failed */
+	char *error;	/* set with jobs_set_error(); stored when failed */
 	struct jobs_worker *worker;
 };
 

@@ -115,15 +115,15 @@ static const char *
 render_status_title(unsigned status)
 {
 	switch (status) {
-	case 400: return "Bad request";
-	case 403: return "Not allowed";
+	case 400: return "The request could not be read";
+	case 403: return "You can’t do that here";
 	case 404: return "Page not found";
-	case 405: return "Method not allowed";
-	case 413: return "Too large";
-	case 415: return "Unsupported type";
+	case 405: return "This address doesn’t accept that request";
+	case 413: return "That upload is too large";
+	case 415: return "That kind of content isn’t accepted here";
 	case 429: return "Too many attempts";
-	case 503: return "Service unavailable";
-	default: return status >= 500 ? "Something went wrong" : "Request refused";
+	case 503: return "Spanner is briefly unavailable";
+	default: return status >= 500 ? "Something went wrong on our side" : "Request refused";
 	}
 }
 

@@ -17,8 +17,7 @@
 #include "core/jobs.h"
 
 DB_STMT(st_purge_sessions, "DELETE FROM sessions WHERE expires_at < now()");
-DB_STMT(st_purge_resets,
-	"DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'");
+DB_STMT(st_purge_resets, "DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'");
 
 static int housekeeping_purge(struct job *job);
 static int housekeeping_delete(struct job *job, db_stmt *st, long long *count);

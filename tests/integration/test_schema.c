@@ -392,7 +392,8 @@ test_founded_year_range(void **state)
 	char this_year[16];
 	char next_year[16];
 	query_one(this_year, sizeof this_year, "SELECT extract(year FROM now())::integer", 0, NULL);
-	snprintf(next_year, sizeof next_year, "%ld", strtol(this_year, NULL, 10) + 1);
+	query_one(next_year, sizeof next_year, "SELECT extract(year FROM now())::integer + 1", 0,
+		  NULL);
 	const char *current[] = {f.seg1, this_year, f.user};
 	exec_ok(sql, 3, current);
 	const char *future[] = {f.seg1, next_year, f.user};
