@@ -43,7 +43,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/integration/%)
 # Keep test objects between runs (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: build run test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
+.PHONY: build run stop-db test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
 
 build: deps build/spanner build/spanner-asan assets/vendor/htmx.min.js
 
@@ -51,8 +51,9 @@ build: deps build/spanner build/spanner-asan assets/vendor/htmx.min.js
 
 deps: deps-debian deps-npm
 
+# SPANNER_SKIP_DEPS=1 skips the package check (container builds install their own).
 deps-debian:
-	@scripts/install-deps $(DEB_PACKAGES)
+	@[ -n "$(SPANNER_SKIP_DEPS)" ] || scripts/install-deps $(DEB_PACKAGES)
 
 deps-npm: node_modules/.spanner-stamp
 
@@ -111,6 +112,9 @@ clang-check: | deps-debian
 
 run: build
 	@scripts/run-server build/spanner
+
+stop-db: build/spanner
+	build/spanner --stop-db
 
 test: build clang-check $(UNIT_BIN) $(INTEG_BIN)
 	@tests/run-all

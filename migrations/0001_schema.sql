@@ -370,7 +370,11 @@ create index companies_created_idx on companies (created_at, id);
 create index companies_segment_created_idx on companies (segment_id, created_at, id);
 create index companies_status_created_idx on companies (status, created_at, id);
 create index companies_created_by_created_idx on companies (created_by, created_at, id);
-create index companies_dup_active_idx on companies (is_duplicate, is_active);
+-- Duplicates and deactivated records are rare and hidden by default: the default list
+-- walks companies_created_idx and skips them; this partial index serves the toggles
+-- that show them, and costs new (active, non-duplicate) rows nothing.
+create index companies_dup_active_idx on companies (is_duplicate, is_active, created_at, id)
+	where is_duplicate or not is_active;
 -- Approval queue filtered by segment: small, holds only the pending rows.
 create index companies_pending_segment_idx on companies (segment_id, created_at, id)
 	where status = 'pending';
@@ -542,7 +546,9 @@ create index contacts_status_created_idx on contacts (status, created_at, id);
 create index contacts_created_by_created_idx on contacts (created_by, created_at, id);
 create index contacts_sdr_created_idx on contacts (assigned_sdr_id, created_at, id)
 	where assigned_sdr_id is not null;
-create index contacts_dup_active_idx on contacts (is_duplicate, is_active);
+-- See companies_dup_active_idx.
+create index contacts_dup_active_idx on contacts (is_duplicate, is_active, created_at, id)
+	where is_duplicate or not is_active;
 -- Approval queue (contacts tab) filtered by segment: only the uploaded rows.
 create index contacts_uploaded_segment_idx on contacts (segment_id, created_at, id)
 	where status = 'uploaded';

@@ -27,9 +27,11 @@
 #include "core/pgembed.h"
 #include "core/render.h"
 #include "core/static.h"
+#include "domain/accounts.h"
 #include "domain/housekeeping.h"
 #include "domain/seed.h"
 #include "web/routes.h"
+#include "web/session.h"
 
 #define MAIN_DEFAULT_CONFIG "conf/spanner.conf"
 /* How long in-flight requests and running jobs get to finish at shutdown. */
@@ -78,6 +80,9 @@ main_serve(const struct config *cfg, const char *conninfo)
 	if (static_load(cfg->assets_dir) != 0)
 		return -1;
 	render_set_asset_version(static_version());
+	render_set_hook(session_render_hook);
+	http_set_guard(session_guard);
+	accounts_init(cfg);
 	if (db_pool_init(conninfo, cfg->pgsql_conn_max) != 0)
 		return -1;
 	housekeeping_register();

@@ -84,6 +84,8 @@ static const struct setting settings[] = {
     {"argon2_parallelism", K_INT, FIELD(argon2_parallelism), 1, 16, "1"},
     {"session_idle", K_INT, FIELD(session_idle), 1, 525600, "120"},
     {"session_max", K_INT, FIELD(session_max), 1, 8760, "12"},
+    {"login_max_failures", K_INT, FIELD(login_max_failures), 1, 1000, "5"},
+    {"login_window", K_INT, FIELD(login_window), 1, 86400, "900"},
     {"smtp_url", K_SMTP_URL, FIELD(smtp_url), 0, 0, NULL},
     {"smtp_user", K_STR, FIELD(smtp_user), 0, 0, NULL},
     {"smtp_password", K_STR, FIELD(smtp_password), 0, 0, NULL},

@@ -50,6 +50,8 @@ struct config {
 	int argon2_parallelism;
 	int session_idle;          /* minutes */
 	int session_max;           /* hours */
+	int login_max_failures;    /* failed sign-ins per account within login_window before a pause */
+	int login_window;          /* seconds; an address may fail 4x login_max_failures */
 
 	/* Mail */
 	char *smtp_url;            /* smtp://host:port or smtps://...; NULL = outbox table only */

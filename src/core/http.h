@@ -60,6 +60,11 @@ int http_start(const struct config *cfg, const struct route *routes);
 void http_stop(int wait_seconds);
 void http_set_guard(http_guard guard);
 
+/* Percent-encodes s for a URL query value or cookie (RFC 3986 unreserved kept). */
+void http_urlencode(buf *out, const char *s);
+/* Decodes %XX and '+' in place. */
+void http_urldecode(char *s);
+
 /* ---- request accessors (valid for the life of the handler call) ---- */
 const char *req_method(const struct request *req);
 const char *req_path(const struct request *req);

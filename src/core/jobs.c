@@ -81,7 +81,7 @@
  * big-endian 64-bit number. Any fixed value works; one that spells the
  * project's name will not collide with another application's keys by chance.
  */
-#define JOBS_SCHED_LOCK_KEY "6013832410924802561"
+#define JOBS_SCHED_LOCK_KEY "6012412629466051073"
 
 struct jobs_schedule_entry {
 	char kind[JOBS_KIND_MAX + 1];
@@ -569,8 +569,17 @@ jobs_process(struct jobs_worker *w, struct jobs_claimed *cl)
 			/* Only a stop asked for by jobs_stop() gives the attempt back. */
 			jobs_release(w, &job, atomic_load(&w->rt->stopping) ? 1 : 0);
 		} else {
-			jobs_fail_logged(w, &job, t0,
-					 job.error ? job.error : "the job's handler failed");
+			char why[512];
+
+			/* No message from run(): its last database error, if any, says why. */
+			if (job.error)
+				snprintf(why, sizeof why, "%s", job.error);
+			else if (db_error(w->work) != DB_OK)
+				snprintf(why, sizeof why, "the job's handler failed: %s",
+					 db_error_message(w->work));
+			else
+				snprintf(why, sizeof why, "the job's handler failed");
+			jobs_fail_logged(w, &job, t0, why);
 		}
 	}
 out:
@@ -663,7 +672,7 @@ static int
 jobs_mark_failed(struct jobs_worker *w, struct job *job, const char *reason)
 {
 	const struct job_kind *k = jobs_find_kind(job->kind);
-	char attempts[16];
+	char attempts[16], err[256] = "";
 	const char *p[4];
 	buf why = BUF_INIT;
 	int pass, rc = -1;
@@ -691,19 +700,25 @@ jobs_mark_failed(struct jobs_worker *w, struct job *job, const char *reason)
 			    job->kind, job->id, job->attempt);
 			break;
 		}
-		if (pass == 0 && k && k->give_up)
+		if (pass == 0 && k && k->give_up) {
 			k->give_up(w->work, job->id, job->payload, reason);
-		if (db_commit(w->work) == 0) {
+			/* Keep give_up's own error: COMMIT would only say "rolled back". */
+			if (PQtransactionStatus(db_pg(w->work)) == PQTRANS_INERROR)
+				snprintf(err, sizeof err, "%s", db_error_message(w->work));
+		}
+		if (!err[0] && db_commit(w->work) == 0) {
 			rc = 0;
 			break;
 		}
 		if (!jobs_conn_ok(w->work))
 			break;
+		if (!err[0])
+			snprintf(err, sizeof err, "%s", db_error_message(w->work));
 		db_rollback(w->work);
 		log_error("job %s (%s): give_up failed: %s; marking the job failed without it",
-			  job->id, job->kind, db_error_message(w->work));
-		buf_printf(&why, " (and recording the failure failed: %s)",
-			   db_error_message(w->work));
+			  job->id, job->kind, err);
+		buf_printf(&why, " (and recording the failure failed: %s)", err);
+		err[0] = '\0';
 	}
 	buf_free(&why);
 	if (rc != 0 && !jobs_conn_ok(w->work))

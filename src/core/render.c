@@ -15,7 +15,7 @@
 #include "template.h"
 
 static tmpl_set *render_templates;
-static render_layout_hook render_hook;
+static render_hook render_ctx_hook;
 static char render_asset_version[32] = "0";
 
 static const char *render_status_title(unsigned status);
@@ -42,9 +42,9 @@ render_shutdown(void)
 }
 
 void
-render_set_layout_hook(render_layout_hook hook)
+render_set_hook(render_hook hook)
 {
-	render_hook = hook;
+	render_ctx_hook = hook;
 }
 
 void
@@ -74,6 +74,8 @@ render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm)
 	json_t *layout;
 	json_t *title;
 
+	if (render_ctx_hook)
+		render_ctx_hook(req, vm, 0);
 	if (!render_templates || tmpl_render(render_templates, tmpl, vm, &page) != 0) {
 		log_error("render: no template '%s'", tmpl);
 		json_decref(vm);
@@ -94,8 +96,8 @@ render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm)
 	json_object_set_new(layout, "title", title ? json_incref(title) : json_string("Spanner"));
 	buf_free(&page);
 	json_decref(vm);
-	if (render_hook)
-		render_hook(req, layout);
+	if (render_ctx_hook)
+		render_ctx_hook(req, layout, 1);
 	tmpl_render(render_templates, "layout", layout, &full);
 	json_decref(layout);
 	resp_buf(req, status, "text/html; charset=utf-8", &full);

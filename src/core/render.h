@@ -17,14 +17,16 @@
 #include "http.h"
 
 /*
- * The session layer's contribution to every full page (user, navigation,
- * CSRF token, permissions); called with the layout's view model.
+ * The session layer's contribution to every HTML rendering: called with each
+ * page's view model (is_layout 0: permissions, CSRF token) and with the
+ * layout's (is_layout 1: user, navigation, flash). Not called for JSON, whose
+ * view model is the handler's alone.
  */
-typedef void (*render_layout_hook)(struct request *req, json_t *layout);
+typedef void (*render_hook)(struct request *req, json_t *vm, int is_layout);
 
 int render_init(const struct config *cfg, char *err, size_t errlen);
 void render_shutdown(void);
-void render_set_layout_hook(render_layout_hook hook);
+void render_set_hook(render_hook hook);
 /* The fingerprint of the assets, for cache-busting ?v= URLs. */
 void render_set_asset_version(const char *version);
 

@@ -1,22 +1,113 @@
 /*
- * auth — the sign-in page.
+ * auth — sign-in, sign-out and the home page.
+ *
+ * The sign-in form answers a wrong e-mail and a wrong password with the same
+ * words and status; only a throttled account or address learns more (how long
+ * to wait), because by then guessing is what is being stopped.
  */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
 #include "core/render.h"
+#include "domain/accounts.h"
 #include "web/routes.h"
+#include "web/session.h"
+
+static const char *auth_safe_next(const char *next);
+static void auth_login_form(struct request *req, unsigned status, const char *email,
+			    const char *next, const char *error);
+
+/* Only a local path may be a redirect target: "/x" yes, "//evil" or "http://" no. */
+static const char *
+auth_safe_next(const char *next)
+{
+	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
+	    strpbrk(next, "\r\n"))
+		return "/";
+	return next;
+}
+
+static void
+auth_login_form(struct request *req, unsigned status, const char *email, const char *next,
+		const char *error)
+{
+	json_t *vm = json_pack("{s:s, s:s, s:s}", "title", "Sign in", "email", email ? email : "",
+			       "next", next ? next : "");
+
+	if (error)
+		json_object_set_new(vm, "error", json_string(error));
+	render(req, status, "auth/login", vm);
+}
 
 void
 web_home(struct request *req)
 {
-	resp_redirect(req, "/login");
+	const struct auth_user *u = session_user(req);
+
+	render(req, 200, "home", json_pack("{s:s, s:s}", "title", "Home", "name", u->name));
 }
 
 void
 web_auth_login_page(struct request *req)
 {
-	const char *email = req_query(req, "email");
-	const char *next = req_query(req, "next");
+	if (session_user(req)) {
+		resp_redirect(req, auth_safe_next(req_query(req, "next")));
+		return;
+	}
+	auth_login_form(req, 200, req_query(req, "email"), req_query(req, "next"), NULL);
+}
 
-	render(req, 200, "auth/login",
-	       json_pack("{s:s, s:s, s:s}", "title", "Sign in", "email", email ? email : "",
-			 "next", next ? next : ""));
+void
+web_auth_login(struct request *req)
+{
+	const char *email = req_form(req, "email");
+	const char *password = req_form(req, "password");
+	const char *next = req_form(req, "next");
+	char user_id[37], msg[160];
+	int retry_after = 0;
+	db_conn *db;
+
+	if (!email || !*email || !password || !*password) {
+		auth_login_form(req, 422, email, next, "Enter your e-mail address and password.");
+		return;
+	}
+	db = req_db(req);
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	switch (accounts_sign_in(db, req_config(req), email, password, req_client_ip(req), user_id,
+				 &retry_after)) {
+	case SIGNIN_OK:
+		break;
+	case SIGNIN_BAD:
+		auth_login_form(req, 401, email, next, "The e-mail address or password is incorrect.");
+		return;
+	case SIGNIN_THROTTLED:
+		snprintf(msg, sizeof msg,
+			 "Too many failed sign-ins. Try again in %d second%s.", retry_after,
+			 retry_after == 1 ? "" : "s");
+		snprintf(user_id, sizeof user_id, "%d", retry_after);
+		resp_header(req, "Retry-After", user_id);
+		auth_login_form(req, 429, email, next, msg);
+		return;
+	case SIGNIN_ERROR:
+		render_db_error(req, db);
+		return;
+	}
+	if (db_begin(db) != 0 || session_begin(req, db, user_id) != 0 || db_commit(db) != 0) {
+		db_rollback(db);
+		render_db_error(req, db);
+		return;
+	}
+	resp_redirect(req, auth_safe_next(next));
+}
+
+void
+web_auth_logout(struct request *req)
+{
+	session_finish(req);
+	session_flash(req, "info", "You have signed out.");
+	resp_redirect(req, "/login");
 }

@@ -13,9 +13,19 @@
 extern const struct route routes_table[];
 
 /* Handlers, one group per file under src/web/. */
+
+/* web/system.c */
 void web_system_healthz(struct request *req);
 void web_system_metrics(struct request *req);
+
+/* web/auth.c */
 void web_home(struct request *req);
 void web_auth_login_page(struct request *req);
+void web_auth_login(struct request *req);
+void web_auth_logout(struct request *req);
+
+/* web/password.c */
+
+/* web/admin_users.c, web/admin_grants.c */
 
 #endif

@@ -47,6 +47,7 @@ static db_conn *db; /* the test's own connection (autocommit) */
 static atomic_int fail_gave_up;
 static atomic_int slow_gave_up;
 
+static void need_db(void);
 static void sleep_ms(long ms);
 static PGresult *q_va(const char *sql, int n, va_list ap);
 static PGresult *q(const char *sql, int n, ...);
@@ -63,6 +64,7 @@ static int record_row(struct job *job, const char *what);
 static int run_echo(struct job *job);
 static int run_fail(struct job *job);
 static void give_up_fail(db_conn *tx, const char *job_id, json_t *payload, const char *reason);
+static void give_up_broken(db_conn *tx, const char *job_id, json_t *payload, const char *reason);
 static int run_slow(struct job *job);
 static void give_up_slow(db_conn *tx, const char *job_id, json_t *payload, const char *reason);
 static void *sched_thread(void *arg);
@@ -74,8 +76,17 @@ static int test_teardown(void **state);
 static const struct job_kind kind_echo = {"test.echo", run_echo, NULL};
 static const struct job_kind kind_fail = {"test.fail", run_fail, give_up_fail};
 static const struct job_kind kind_slow = {"test.slow", run_slow, give_up_slow};
+static const struct job_kind kind_bad_give_up = {"test.bad-give-up", run_fail, give_up_broken};
 
 /* ------------------------------------------------------------------ helpers */
+
+/* Every test starts here: without a database it is reported as skipped. */
+static void
+need_db(void)
+{
+	if (!conninfo)
+		skip();
+}
 
 static void
 sleep_ms(long ms)
@@ -281,6 +292,16 @@ give_up_fail(db_conn *tx, const char *job_id, json_t *payload, const char *reaso
 	db_run(tx, &st_gave_up, 1, p);
 }
 
+/* A give_up whose write fails: the job must still end failed, saying so. */
+static void
+give_up_broken(db_conn *tx, const char *job_id, json_t *payload, const char *reason)
+{
+	DB_STMT(st_bad, "INSERT INTO test_jobs_rows (job_id, attempt, what) VALUES ($1, 0, NULL)");
+	const char *p[1] = {job_id};
+
+	db_run(tx, &st_bad, 1, p);
+}
+
 /* Inserts a row, then works in steps (payload steps, step_ms), reporting progress. */
 static int
 run_slow(struct job *job)
@@ -321,6 +342,7 @@ test_enqueue_runs_job(void **state)
 	char id[37];
 	char *echo;
 
+	need_db();
 	assert_int_equal(jobs_start(conninfo, 2, LEASE), 0);
 	enqueue("test.echo", "{\"value\":\"hello\"}", id);
 	assert_true(wait_state(id, "done", BOUND));
@@ -343,6 +365,7 @@ test_enqueue_follows_transaction(void **state)
 {
 	char id[37];
 
+	need_db();
 	assert_int_equal(jobs_start(conninfo, 1, LEASE), 0);
 	q_ok("BEGIN", 0);
 	enqueue("test.echo", NULL, id);
@@ -366,6 +389,7 @@ test_handler_failure(void **state)
 	char id[37];
 	char *error;
 
+	need_db();
 	atomic_store(&fail_gave_up, 0);
 	assert_int_equal(jobs_start(conninfo, 2, LEASE), 0);
 	enqueue("test.fail", NULL, id);
@@ -382,12 +406,33 @@ test_handler_failure(void **state)
 	jobs_stop(10);
 }
 
+/* give_up() failing does not leave the job running: failed, with both reasons. */
+static void
+test_give_up_failure(void **state)
+{
+	char id[37];
+	char *error;
+
+	need_db();
+	assert_int_equal(jobs_start(conninfo, 1, LEASE), 0);
+	enqueue("test.bad-give-up", NULL, id);
+	assert_true(wait_state(id, "failed", BOUND));
+	error = q_text("SELECT error FROM jobs WHERE id = $1", 1, id);
+	assert_non_null(error);
+	assert_non_null(strstr(error, "boom 42 (and recording the failure failed: "));
+	assert_non_null(strstr(error, "not-null"));
+	free(error);
+	assert_int_equal(q_long("SELECT count(*) FROM test_jobs_rows WHERE job_id = $1", 1, id), 0);
+	jobs_stop(10);
+}
+
 /* Progress is visible to others while the job's own writes are not yet. */
 static void
 test_progress_visible_while_running(void **state)
 {
 	char id[37];
 
+	need_db();
 	assert_int_equal(jobs_start(conninfo, 1, LEASE), 0);
 	enqueue("test.slow", "{\"steps\":30,\"step_ms\":100}", id);
 	assert_true(wait_for("SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' "
@@ -412,6 +457,7 @@ test_notify_wakes_idle_worker(void **state)
 	char id[37];
 	time_t t0;
 
+	need_db();
 	jobs_set_idle_wait(60000);
 	assert_int_equal(jobs_start(conninfo, 1, LEASE), 0);
 	sleep_ms(1000); /* the worker has looked once and sleeps now */
@@ -429,6 +475,7 @@ test_stop_requeues_running_job(void **state)
 {
 	char id[37];
 
+	need_db();
 	assert_int_equal(jobs_start(conninfo, 1, LEASE), 0);
 	enqueue("test.slow", "{\"steps\":20,\"step_ms\":100}", id);
 	assert_true(
@@ -459,6 +506,7 @@ test_crash_reruns_job(void **state)
 	char *first, *second;
 	pid_t child;
 
+	need_db();
 	enqueue("test.slow", "{\"steps\":40,\"step_ms\":100}", id);
 	child = crash_child_start();
 	assert_true(wait_for("SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' "
@@ -498,6 +546,7 @@ test_crash_gives_up_after_max_attempts(void **state)
 	char *error;
 	pid_t child;
 
+	need_db();
 	atomic_store(&slow_gave_up, 0);
 	enqueue("test.slow", "{\"steps\":40,\"step_ms\":100}", id);
 	q_ok("UPDATE jobs SET max_attempts = 1 WHERE id = $1", 1, id);
@@ -529,6 +578,7 @@ test_lease_takeover_discards_work(void **state)
 {
 	char id[37];
 
+	need_db();
 	assert_int_equal(jobs_start(conninfo, 1, LEASE), 0);
 	enqueue("test.slow", "{\"steps\":20,\"step_ms\":100}", id);
 	assert_true(
@@ -547,6 +597,7 @@ test_reconnects_after_connection_loss(void **state)
 {
 	char id[37];
 
+	need_db();
 	assert_int_equal(jobs_start(conninfo, 2, LEASE), 0);
 	sleep_ms(500);
 	assert_true(q_long("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -583,6 +634,7 @@ test_scheduler_queues_once(void **state)
 	PGresult *res;
 	int round, i;
 
+	need_db();
 	assert_int_equal(jobs_schedule("test.sched", "*/5 * * * *"), 0);
 	assert_int_equal(jobs_schedule("test.sched", "not cron"), -1);
 	for (i = 0; i < 2; i++) {
@@ -650,7 +702,7 @@ test_scheduler_queues_once(void **state)
 	     0);
 	q_ok("DELETE FROM jobs WHERE kind = 'test.sched'", 0);
 	assert_int_equal(db_begin(a[1].c), 0);
-	res = db_exec_sql(a[1].c, "SELECT pg_advisory_xact_lock(6013832410924802561)");
+	res = db_exec_sql(a[1].c, "SELECT pg_advisory_xact_lock(6012412629466051073)");
 	assert_non_null(res);
 	PQclear(res);
 	assert_int_equal(jobs_scheduler_tick(a[0].c), 0);
@@ -672,6 +724,7 @@ test_purge_sessions(void **state)
 	char *user;
 	long sessions, resets;
 
+	need_db();
 	user = q_text("INSERT INTO users (email, name) VALUES ($1, 'Jobs Test') RETURNING id", 1,
 		      "jobs-test-purge@example.com");
 	assert_non_null(user);
@@ -729,11 +782,12 @@ group_setup(void **state)
 	if (!db)
 		return -1;
 	if (jobs_register(&kind_echo) || jobs_register(&kind_fail) || jobs_register(&kind_slow) ||
-	    housekeeping_register())
+	    jobs_register(&kind_bad_give_up) || housekeeping_register())
 		return -1;
 	/* The hourly purge must not run on its own in the middle of the tests. */
 	jobs_schedule(HOUSEKEEPING_PURGE_KIND, "off");
-	q_ok("CREATE TABLE IF NOT EXISTS test_jobs_rows (job_id uuid NOT NULL, "
+	q_ok("DROP TABLE IF EXISTS test_jobs_rows", 0);
+	q_ok("CREATE TABLE test_jobs_rows (job_id uuid NOT NULL, "
 	     "attempt integer NOT NULL, what text NOT NULL)",
 	     0);
 	return 0;
@@ -756,7 +810,7 @@ static int
 test_setup(void **state)
 {
 	if (!conninfo)
-		skip();
+		return 0;
 	/* Leftovers of an earlier, failed run must not be claimed by this one's workers. */
 	q_ok("DELETE FROM jobs WHERE kind LIKE 'test.%'", 0);
 	q_ok("DELETE FROM users WHERE email = 'jobs-test-purge@example.com'", 0);
@@ -779,6 +833,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_enqueue_follows_transaction, test_setup,
 					    test_teardown),
 	    cmocka_unit_test_setup_teardown(test_handler_failure, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_give_up_failure, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_progress_visible_while_running, test_setup,
 					    test_teardown),
 	    cmocka_unit_test_setup_teardown(test_notify_wakes_idle_worker, test_setup,
