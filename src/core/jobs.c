@@ -27,8 +27,8 @@
  * past, which makes it claimable again (attempts + 1). When attempts would
  * exceed max_attempts, the job is marked failed instead ("worker stopped N
  * times") and the kind's give_up() runs in that same transaction. A handler
- * that reports failure is not retried: its error is final, only crashes are
- * retried.
+ * that reports failure is not retried: its error is final. Only crashes,
+ * lost database connections and jobs_stop() send a job round again.
  *
  * Leases are renewed by one keeper thread per process (every lease/3) on its
  * own connection. Choosing one keeper over a heartbeat thread per worker

@@ -42,7 +42,8 @@ struct job {
 	 * The work connection, already inside BEGIN. Do all data work here and
 	 * never COMMIT or ROLLBACK: the worker does, together with the job's own
 	 * state. Do not update this job's own row here (jobs_progress() does it
-	 * on another connection and would wait for this transaction forever).
+	 * on another connection and would wait for this transaction forever);
+	 * inserting rows that reference it (a job_id foreign key) is fine.
 	 */
 	db_conn *db;
 	json_t *result; /* set by run(); the job owns the reference; stored when done */

@@ -135,6 +135,35 @@ itest_header(const struct itest_resp *r, const char *name)
 	return NULL;
 }
 
+char *
+itest_cookie(const struct itest_resp *r, const char *name)
+{
+	const char *line = r->headers.data;
+	size_t nlen = strlen(name);
+	char *found = NULL;
+
+	while (line && *line) {
+		const char *end = strstr(line, "\r\n");
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if (len > 11 && strncasecmp(line, "Set-Cookie:", 11) == 0) {
+			const char *v = line + 11;
+
+			while (*v == ' ')
+				v++;
+			if (strncmp(v, name, nlen) == 0 && v[nlen] == '=') {
+				const char *val = v + nlen + 1;
+				size_t vlen = strcspn(val, ";\r\n");
+
+				free(found);
+				found = xstrndup(val, vlen);
+			}
+		}
+		line = end ? end + 2 : NULL;
+	}
+	return found;
+}
+
 void
 itest_resp_free(struct itest_resp *r)
 {
