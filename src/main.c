@@ -23,6 +23,7 @@
 #include "core/http.h"
 #include "core/jobs.h"
 #include "core/log.h"
+#include "core/mail.h"
 #include "core/migrate.h"
 #include "core/pgembed.h"
 #include "core/render.h"
@@ -82,10 +83,13 @@ main_serve(const struct config *cfg, const char *conninfo)
 	render_set_asset_version(static_version());
 	render_set_hook(session_render_hook);
 	http_set_guard(session_guard);
+	http_set_identify(session_identify);
 	accounts_init(cfg);
 	if (db_pool_init(conninfo, cfg->pgsql_conn_max) != 0)
 		return -1;
 	housekeeping_register();
+	if (mail_register(cfg) != 0)
+		return -1;
 	if (jobs_start(conninfo, cfg->task_threads, cfg->job_lease) != 0)
 		return -1;
 	if (http_start(cfg, routes_table) != 0)

@@ -31,6 +31,12 @@ buf_grow(buf *b, size_t need)
 }
 
 void
+buf_reserve(buf *b, size_t n)
+{
+	buf_grow(b, n);
+}
+
+void
 buf_append(buf *b, const void *data, size_t len)
 {
 	buf_grow(b, len);

@@ -21,6 +21,8 @@ typedef struct buf {
 #define BUF_INIT {NULL, 0, 0}
 
 void buf_append(buf *b, const void *data, size_t len);
+/* Makes room for n more bytes (plus the NUL) without changing len; data is then non-NULL. */
+void buf_reserve(buf *b, size_t n);
 void buf_puts(buf *b, const char *s);
 void buf_putc(buf *b, char c);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -364,6 +364,21 @@ db_exec(db_conn *c, db_stmt *st, int nparams, const char *const *params)
 	return res;
 }
 
+PGresult *
+db_exec_params(db_conn *c, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res;
+
+	db_clear_error(c);
+	res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!db_result_ok(c, res)) {
+		if (c->err == DB_ERR_OTHER)
+			log_error("database: %s (%s)", c->errmsg, c->sqlstate);
+		return NULL;
+	}
+	return res;
+}
+
 int
 db_run(db_conn *c, db_stmt *st, int nparams, const char *const *params)
 {

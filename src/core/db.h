@@ -58,6 +58,12 @@ PGconn *db_pg(db_conn *c);
 PGresult *db_exec(db_conn *c, db_stmt *st, int nparams, const char *const *params);
 /* Runs a statement expected to return nothing interesting. 0 or -1. */
 int db_run(db_conn *c, db_stmt *st, int nparams, const char *const *params);
+/*
+ * SQL text assembled at run time from fixed fragments (list filters), with
+ * every value bound as a parameter. Planned per execution, which is what an
+ * optional-filter query wants anyway. Same result contract as db_exec.
+ */
+PGresult *db_exec_params(db_conn *c, const char *sql, int nparams, const char *const *params);
 /* Plain SQL without parameters (migrations, BEGIN/COMMIT). NULL on error. */
 PGresult *db_exec_sql(db_conn *c, const char *sql);
 

@@ -107,6 +107,7 @@ static struct {
 	const struct config *cfg;
 	const struct route *routes;
 	http_guard guard;
+	http_identify identify;
 	char *tls_key;
 	char *tls_cert;
 	atomic_int in_flight;
@@ -396,6 +397,8 @@ http_dispatch(struct request *req)
 	}
 	r = router_match(http.routes, req->method, req->path, &req->route, &req->params, allowed,
 			 sizeof allowed);
+	if (r != ROUTER_FOUND && http.identify)
+		http.identify(req);
 	if (r == ROUTER_NOT_FOUND) {
 		render_error(req, 404, NULL);
 		return;
@@ -622,6 +625,12 @@ void
 http_set_guard(http_guard guard)
 {
 	http.guard = guard;
+}
+
+void
+http_set_identify(http_identify identify)
+{
+	http.identify = identify;
 }
 
 /* --------------------------------------------------------------- encoding */

@@ -54,11 +54,19 @@ struct upload {
 /* Hook run before a non-public handler (sessions, CSRF, grants); 0 = go on. */
 typedef int (*http_guard)(struct request *req, const struct route *route);
 
+/*
+ * Hook that only identifies the client (loads the session) without refusing
+ * anything; run before error pages for unknown paths, so a signed-in user's
+ * 404 still shows their navigation.
+ */
+typedef void (*http_identify)(struct request *req);
+
 /* Starts the listener with the route table (terminated by a {NULL} entry). */
 int http_start(const struct config *cfg, const struct route *routes);
 /* Stops accepting, lets in-flight requests finish (up to wait_seconds), stops. */
 void http_stop(int wait_seconds);
 void http_set_guard(http_guard guard);
+void http_set_identify(http_identify identify);
 
 /* Percent-encodes s for a URL query value or cookie (RFC 3986 unreserved kept). */
 void http_urlencode(buf *out, const char *s);

@@ -93,7 +93,8 @@ render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm)
 	layout = json_pack("{s:{s:s}, s:s, s:s, s:[]}", "app", "name", "Spanner", "content",
 			   page.data ? page.data : "", "asset_version", render_asset_version,
 			   "flash");
-	json_object_set_new(layout, "title", title ? json_incref(title) : json_string("Spanner"));
+	if (title)
+		json_object_set(layout, "title", title);
 	buf_free(&page);
 	json_decref(vm);
 	if (render_ctx_hook)

@@ -21,18 +21,18 @@ DB_STMT(stmt_audit_insert, "INSERT INTO audit_logs (actor_id, action, entity_typ
 			   "details) VALUES ($1, $2, $3, $4, coalesce($5::jsonb, '{}'))");
 
 #define AUDIT_TIMELINE_COLUMNS                                                                     \
-	"SELECT a.id, a.actor_id, u.name, a.action, a.entity_type, a.details::text, "             \
-	"to_json(a.created_at) #>> '{}', to_char(a.created_at, 'FMDD Mon YYYY, HH24:MI'), "      \
-	"greatest(0, floor(extract(epoch FROM now() - a.created_at)))::bigint "                  \
+	"SELECT a.id, a.actor_id, u.name, a.action, a.entity_type, a.details::text, "              \
+	"to_json(a.created_at) #>> '{}', to_char(a.created_at, 'FMDD Mon YYYY, HH24:MI'), "        \
+	"greatest(0, floor(extract(epoch FROM now() - a.created_at)))::bigint "                    \
 	"FROM audit_logs a LEFT JOIN users u ON u.id = a.actor_id "
 
 /* Two statements so each uses audit_logs_entity_idx (no IS NOT DISTINCT FROM). */
-DB_STMT(stmt_audit_timeline, AUDIT_TIMELINE_COLUMNS
-	"WHERE a.entity_type = $1 AND a.entity_id = $2::uuid "
-	"ORDER BY a.created_at DESC, a.id DESC LIMIT $3::int");
-DB_STMT(stmt_audit_timeline_null, AUDIT_TIMELINE_COLUMNS
-	"WHERE a.entity_type = $1 AND a.entity_id IS NULL "
-	"ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int");
+DB_STMT(stmt_audit_timeline,
+	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 AND a.entity_id = $2::uuid "
+			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $3::int");
+DB_STMT(stmt_audit_timeline_null,
+	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 AND a.entity_id IS NULL "
+			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int");
 
 static json_t *audit_entry(PGresult *res, int row);
 static json_t *audit_changes_of(const char *action, json_t *details);
@@ -67,7 +67,8 @@ audit_change(json_t *changes, const char *field, json_t *old_value, json_t *new_
 		json_decref(new_value);
 		return 0;
 	}
-	json_object_set_new(changes, field, json_pack("{s:o, s:o}", "old", old_value, "new", new_value));
+	json_object_set_new(changes, field,
+			    json_pack("{s:o, s:o}", "old", old_value, "new", new_value));
 	return 1;
 }
 
@@ -76,35 +77,35 @@ static const struct {
 	const char *action;
 	const char *verb;
 } audit_verbs[] = {
-	{"create", "created"},
-	{"update", "changed"},
-	{"edit", "changed"},
-	{"deactivate", "deactivated"},
-	{"reactivate", "reactivated"},
-	{"sign_in", "signed in"},
-	{"signin", "signed in"},
-	{"login", "signed in"},
-	{"sign_in_failed", "failed to sign in"},
-	{"signin_failed", "failed to sign in"},
-	{"login_failed", "failed to sign in"},
-	{"sign_out", "signed out"},
-	{"logout", "signed out"},
-	{"approve", "approved"},
-	{"reject", "rejected"},
-	{"assign", "assigned"},
-	{"unassign", "unassigned"},
-	{"upload", "uploaded"},
-	{"import", "imported"},
-	{"export", "exported"},
-	{"archive", "archived"},
-	{"delete", "removed"},
-	{"remove", "removed"},
-	{"password_reset_requested", "asked for a password reset"},
-	{"password_reset", "reset the password"},
-	{"password_set", "set the password"},
-	{"password_change", "changed the password"},
-	{"reset_issued", "sent a set-password link"},
-	{"schedule_meeting", "scheduled a meeting"},
+    {"create", "created"},
+    {"update", "changed"},
+    {"edit", "changed"},
+    {"deactivate", "deactivated"},
+    {"reactivate", "reactivated"},
+    {"sign_in", "signed in"},
+    {"signin", "signed in"},
+    {"login", "signed in"},
+    {"sign_in_failed", "failed to sign in"},
+    {"signin_failed", "failed to sign in"},
+    {"login_failed", "failed to sign in"},
+    {"sign_out", "signed out"},
+    {"logout", "signed out"},
+    {"approve", "approved"},
+    {"reject", "rejected"},
+    {"assign", "assigned"},
+    {"unassign", "unassigned"},
+    {"upload", "uploaded"},
+    {"import", "imported"},
+    {"export", "exported"},
+    {"archive", "archived"},
+    {"delete", "removed"},
+    {"remove", "removed"},
+    {"password_reset_requested", "asked for a password reset"},
+    {"password_reset", "reset the password"},
+    {"password_set", "set the password"},
+    {"password_change", "changed the password"},
+    {"reset_issued", "sent a set-password link"},
+    {"schedule_meeting", "scheduled a meeting"},
 };
 
 const char *
@@ -182,8 +183,9 @@ audit_entry(PGresult *res, int row)
 	const char *when;
 
 	if (!PQgetisnull(res, row, 1))
-		actor = json_pack("{s:s, s:s}", "id", PQgetvalue(res, row, 1), "name",
-				  PQgetisnull(res, row, 2) ? "Unknown user" : PQgetvalue(res, row, 2));
+		actor =
+		    json_pack("{s:s, s:s}", "id", PQgetvalue(res, row, 1), "name",
+			      PQgetisnull(res, row, 2) ? "Unknown user" : PQgetvalue(res, row, 2));
 	if (!verb) {
 		char *p;
 
@@ -196,13 +198,13 @@ audit_entry(PGresult *res, int row)
 	when = audit_ago(atoll(PQgetvalue(res, row, 8)), ago, sizeof ago);
 	audit_action_class(action, cls, sizeof cls);
 	changes = audit_changes_of(action, details);
-	entry = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id",
-			  PQgetvalue(res, row, 0), "actor", actor, "actor_name",
-			  PQgetisnull(res, row, 1) ? "System" : json_string_value(json_object_get(actor, "name")),
-			  "action", action, "action_class", cls, "verb", verb, "at",
-			  PQgetvalue(res, row, 6), "at_text", PQgetvalue(res, row, 7), "ago",
-			  when ? when : PQgetvalue(res, row, 7), "has_changes",
-			  json_array_size(changes) > 0);
+	entry = json_pack(
+	    "{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", PQgetvalue(res, row, 0),
+	    "actor", actor, "actor_name",
+	    PQgetisnull(res, row, 1) ? "System" : json_string_value(json_object_get(actor, "name")),
+	    "action", action, "action_class", cls, "verb", verb, "at", PQgetvalue(res, row, 6),
+	    "at_text", PQgetvalue(res, row, 7), "ago", when ? when : PQgetvalue(res, row, 7),
+	    "has_changes", json_array_size(changes) > 0);
 	json_object_set_new(entry, "changes", changes);
 	if (json_is_object(details) && json_is_string(json_object_get(details, "reason")))
 		json_object_set(entry, "note", json_object_get(details, "reason"));
@@ -227,9 +229,8 @@ audit_changes_of(const char *action, json_t *details)
 		return list;
 	changes = json_object_get(details, "changes");
 	if (json_is_object(changes)) {
-		json_object_foreach(changes, key, v)
-			audit_add_item(list, key, json_object_get(v, "old"), json_object_get(v, "new"),
-				       1);
+		json_object_foreach(changes, key, v) audit_add_item(
+		    list, key, json_object_get(v, "old"), json_object_get(v, "new"), 1);
 		return list;
 	}
 	if (json_is_array(json_object_get(details, "granted")) ||
@@ -240,25 +241,27 @@ audit_changes_of(const char *action, json_t *details)
 		for (k = 0; k < 2; k++) {
 			json_t *arr = json_object_get(details, kinds[k]), *g;
 
-			json_array_foreach(arr, i, g) {
+			json_array_foreach(arr, i, g)
+			{
 				const char *role = json_string_value(json_object_get(g, "role"));
-				const char *perm = json_string_value(json_object_get(g, "permission"));
+				const char *perm =
+				    json_string_value(json_object_get(g, "permission"));
 				char field[256];
 
 				snprintf(field, sizeof field, "%s: %s", role ? role : "?",
 					 perm ? perm : "?");
 				json_array_append_new(
-				    list, json_pack("{s:s, s:s, s:s, s:s, s:b}", "field", field, "label",
-						    field, "old", k == 0 ? "not granted" : "granted",
-						    "new", k == 0 ? "granted" : "not granted",
-						    "has_old", 1));
+				    list,
+				    json_pack("{s:s, s:s, s:s, s:s, s:b}", "field", field, "label",
+					      field, "old", k == 0 ? "not granted" : "granted",
+					      "new", k == 0 ? "granted" : "not granted", "has_old",
+					      1));
 			}
 		}
 		return list;
 	}
-	json_object_foreach(details, key, v)
-		if (strcmp(key, "reason") != 0)
-			audit_add_item(list, key, NULL, v, 0);
+	json_object_foreach(details, key, v) if (strcmp(key, "reason") != 0)
+	    audit_add_item(list, key, NULL, v, 0);
 	return list;
 }
 
@@ -297,7 +300,8 @@ audit_value_text(json_t *v)
 	case JSON_FALSE:
 		return xstrdup("no");
 	case JSON_ARRAY:
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			char *s = audit_value_text(e);
 
 			if (i > 0)
@@ -330,6 +334,8 @@ audit_label(const char *field)
 		return xstrdup("E-mail");
 	if (strcmp(field, "is_active") == 0)
 		return xstrdup("Active");
+	if (strcmp(field, "ip") == 0)
+		return xstrdup("IP address");
 	s = xstrdup(field);
 	for (p = s; *p; p++)
 		if (*p == '_')
@@ -345,7 +351,7 @@ audit_action_class(const char *action, char *out, size_t outlen)
 	size_t i = 0;
 
 	for (; *action && i + 1 < outlen; action++)
-		out[i++] = isalnum((unsigned char)*action) ? (char)tolower((unsigned char)*action)
-							    : '-';
+		out[i++] =
+		    isalnum((unsigned char)*action) ? (char)tolower((unsigned char)*action) : '-';
 	out[i] = '\0';
 }

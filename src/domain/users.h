@@ -26,22 +26,22 @@
 enum users_result {
 	USERS_OK,
 	USERS_NOT_FOUND,
-	USERS_EMAIL_TAKEN,   /* another account has this e-mail (case-insensitive) */
-	USERS_LAST_ADMIN,    /* would leave no active Admin */
-	USERS_UNKNOWN_ROLE,  /* a role id that does not exist */
-	USERS_NO_CHANGE,     /* deactivate/reactivate of a user already in that state */
-	USERS_ERROR,         /* database trouble: see db_error(c) */
+	USERS_EMAIL_TAKEN,  /* another account has this e-mail (case-insensitive) */
+	USERS_LAST_ADMIN,   /* would leave no active Admin */
+	USERS_UNKNOWN_ROLE, /* a role id that does not exist */
+	USERS_NO_CHANGE,    /* deactivate/reactivate of a user already in that state */
+	USERS_ERROR,	    /* database trouble: see db_error(c) */
 };
 
 /* The list's filters, straight from the query string (NULL or "" = no filter). */
 struct users_filter {
-	const char *q;      /* part of the name or e-mail */
+	const char *q;	    /* part of the name or e-mail */
 	const char *role;   /* role id */
 	const char *status; /* "active", "deactivated", or anything else = all */
 	const char *after;  /* keyset cursor: the id of the last user of the previous page */
 };
 
-/* What the form submits, already normalised (see users_normalise_*). */
+/* What the form submits, already normalised (domain/normalise.h) and validated. */
 struct user_input {
 	const char *name;
 	const char *email;
@@ -51,12 +51,6 @@ struct user_input {
 	const char *password;
 };
 
-/*
- * Trims, collapses inner white space and lower-cases (e-mail) in place;
- * returns s. Empty stays "" (the caller reports it as missing).
- */
-char *users_normalise_name(char *s);
-char *users_normalise_email(char *s);
 /* 1 when email has the shape the database accepts (x@y.z, no spaces, ≤ 320). */
 int users_email_valid(const char *email);
 

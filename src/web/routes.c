@@ -19,8 +19,54 @@ const struct route routes_table[] = {
 	{"POST", "/logout", web_auth_logout, ACCESS_SIGNED_IN, NULL},
 
 	/* password reset and outbox (web/password.c) */
+	{"GET", "/password/forgot", web_password_forgot_page, ACCESS_PUBLIC, NULL},
+	{"POST", "/password/forgot", web_password_forgot, ACCESS_PUBLIC, NULL},
+	{"GET", "/password/reset", web_password_reset_page, ACCESS_PUBLIC, NULL},
+	{"POST", "/password/reset", web_password_reset, ACCESS_PUBLIC, NULL},
+	{"GET", "/admin/outbox", web_outbox_list, ACCESS_PERMISSION, "users.manage"},
+	{"GET", "/admin/outbox/{id}", web_outbox_message, ACCESS_PERMISSION, "users.manage"},
 
 	/* admin: users and grants (web/admin_users.c, web/admin_grants.c) */
+	{"GET", "/admin/users", web_admin_users_list, ACCESS_PERMISSION, "users.manage"},
+	{"POST", "/admin/users", web_admin_users_create, ACCESS_PERMISSION, "users.manage"},
+	{"GET", "/admin/users/new", web_admin_users_new, ACCESS_PERMISSION, "users.manage"},
+	{"GET", "/admin/users/{id}", web_admin_users_show, ACCESS_PERMISSION, "users.manage"},
+	{"POST", "/admin/users/{id}", web_admin_users_update, ACCESS_PERMISSION, "users.manage"},
+	{"POST", "/admin/users/{id}/deactivate", web_admin_users_deactivate, ACCESS_PERMISSION,
+	 "users.manage"},
+	{"POST", "/admin/users/{id}/reactivate", web_admin_users_reactivate, ACCESS_PERMISSION,
+	 "users.manage"},
+	{"GET", "/admin/grants", web_admin_grants_show, ACCESS_PERMISSION, "grants.manage"},
+	{"POST", "/admin/grants", web_admin_grants_save, ACCESS_PERMISSION, "grants.manage"},
+
+	/* companies and the company approval queue (web/companies.c) */
+	{"GET", "/companies", web_companies_list, ACCESS_SIGNED_IN, NULL},
+	{"GET", "/companies/new", web_companies_new, ACCESS_PERMISSION, "companies.create"},
+	{"POST", "/companies", web_companies_create, ACCESS_PERMISSION, "companies.create"},
+	{"GET", "/companies/export.csv", web_companies_export, ACCESS_PERMISSION, "export.csv"},
+	{"GET", "/companies/{id}", web_companies_show, ACCESS_SIGNED_IN, NULL},
+	{"GET", "/companies/{id}/peek", web_companies_peek, ACCESS_SIGNED_IN, NULL},
+	{"GET", "/companies/{id}/panel", web_companies_show, ACCESS_SIGNED_IN, NULL},
+	{"POST", "/companies/{id}", web_companies_update, ACCESS_PERMISSION, "companies.edit"},
+	{"POST", "/companies/{id}/approve", web_companies_approve, ACCESS_PERMISSION,
+	 "companies.approve"},
+	{"POST", "/companies/{id}/reject", web_companies_reject, ACCESS_PERMISSION,
+	 "companies.reject"},
+	{"GET", "/approvals/companies", web_approvals_companies, ACCESS_PERMISSION,
+	 "companies.approve"},
+
+	/* segments and offerings (web/segments.c, web/offerings.c) */
+	{"GET", "/segments", web_segments_list, ACCESS_SIGNED_IN, NULL},
+	{"POST", "/segments", web_segments_create, ACCESS_PERMISSION, "segments.create"},
+	{"GET", "/segments/new", web_segments_new, ACCESS_PERMISSION, "segments.create"},
+	{"GET", "/segments/{id}", web_segments_show, ACCESS_SIGNED_IN, NULL},
+	{"POST", "/segments/{id}", web_segments_update, ACCESS_PERMISSION, "segments.edit"},
+	{"POST", "/segments/{id}/archive", web_segments_archive, ACCESS_PERMISSION,
+	 "segments.archive"},
+	{"POST", "/segments/{id}/unarchive", web_segments_unarchive, ACCESS_PERMISSION,
+	 "segments.archive"},
+	{"GET", "/offerings", web_offerings_index, ACCESS_SIGNED_IN, NULL},
+	{"POST", "/offerings", web_offerings_create, ACCESS_PERMISSION, "offerings.create"},
 
 	{NULL, NULL, NULL, ACCESS_PUBLIC, NULL},
 };

@@ -25,7 +25,45 @@ void web_auth_login(struct request *req);
 void web_auth_logout(struct request *req);
 
 /* web/password.c */
+void web_password_forgot_page(struct request *req);
+void web_password_forgot(struct request *req);
+void web_password_reset_page(struct request *req);
+void web_password_reset(struct request *req);
+void web_outbox_list(struct request *req);
+void web_outbox_message(struct request *req);
 
 /* web/admin_users.c, web/admin_grants.c */
+void web_admin_users_list(struct request *req);
+void web_admin_users_new(struct request *req);
+void web_admin_users_create(struct request *req);
+void web_admin_users_show(struct request *req);
+void web_admin_users_update(struct request *req);
+void web_admin_users_deactivate(struct request *req);
+void web_admin_users_reactivate(struct request *req);
+void web_admin_grants_show(struct request *req);
+void web_admin_grants_save(struct request *req);
+
+/* web/companies.c */
+void web_companies_list(struct request *req);
+void web_companies_new(struct request *req);
+void web_companies_create(struct request *req);
+void web_companies_export(struct request *req);
+void web_companies_show(struct request *req);
+void web_companies_peek(struct request *req);
+void web_companies_update(struct request *req);
+void web_companies_approve(struct request *req);
+void web_companies_reject(struct request *req);
+void web_approvals_companies(struct request *req);
+
+/* web/segments.c, web/offerings.c */
+void web_segments_list(struct request *req);
+void web_segments_new(struct request *req);
+void web_segments_create(struct request *req);
+void web_segments_show(struct request *req);
+void web_segments_update(struct request *req);
+void web_segments_archive(struct request *req);
+void web_segments_unarchive(struct request *req);
+void web_offerings_index(struct request *req);
+void web_offerings_create(struct request *req);
 
 #endif

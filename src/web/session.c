@@ -33,6 +33,9 @@ static const struct {
 	const char *permission;
 } session_nav[] = {
 	{"/", "Home", NULL},
+	{"/segments", "Segments", NULL},
+	{"/companies", "Companies", NULL},
+	{"/approvals/companies", "Approvals", "companies.approve"},
 	{"/admin/users", "Users", "users.manage"},
 	{"/admin/grants", "Grants", "grants.manage"},
 	{"/admin/outbox", "Outbox", "users.manage"},
@@ -48,6 +51,7 @@ static json_t *session_can_json(const struct auth_user *u);
 static json_t *session_nav_json(struct request *req);
 static json_t *session_take_flash(struct request *req);
 static void session_to_login(struct request *req);
+static int session_load(struct request *req, int quiet);
 
 static void
 session_ctx_free(void *p)
@@ -121,8 +125,12 @@ session_to_login(struct request *req)
 	buf_free(&url);
 }
 
-int
-session_guard(struct request *req, const struct route *route)
+/*
+ * Reads the session cookie into the request context. Returns -1 only when the
+ * database failed; then, unless quiet, the error page has been sent.
+ */
+static int
+session_load(struct request *req, int quiet)
 {
 	struct session_ctx *ctx = xcalloc(1, sizeof *ctx);
 	const char *token = req_cookie(req, SESSION_COOKIE);
@@ -135,12 +143,14 @@ session_guard(struct request *req, const struct route *route)
 		int err = 0;
 
 		if (!db) {
-			render_error(req, 503, "The database cannot be reached right now.");
+			if (!quiet)
+				render_error(req, 503, "The database cannot be reached right now.");
 			return -1;
 		}
 		ctx->user = accounts_session_load(db, token, req_config(req)->session_idle, &err);
 		if (err) {
-			render_db_error(req, db);
+			if (!quiet)
+				render_db_error(req, db);
 			return -1;
 		}
 		if (!ctx->user) /* ended, expired or deactivated: forget the cookie */
@@ -155,7 +165,26 @@ session_guard(struct request *req, const struct route *route)
 			session_set_cookie(req, SESSION_PRE_COOKIE, ctx->pre, 86400);
 		}
 	}
+	return 0;
+}
 
+void
+session_identify(struct request *req)
+{
+	/* Database trouble here only costs the user's name in the header of an error page. */
+	session_load(req, 1);
+}
+
+int
+session_guard(struct request *req, const struct route *route)
+{
+	struct session_ctx *ctx;
+	const char *method = req_method(req);
+	int safe = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (session_load(req, 0) != 0)
+		return -1;
+	ctx = session_ctx(req);
 	if (route->access != ACCESS_PUBLIC && !ctx->user) {
 		if (!safe)
 			session_flash(req, "info", "Your session has ended. Sign in again.");

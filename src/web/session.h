@@ -30,6 +30,8 @@
 
 
 int session_guard(struct request *req, const struct route *route);
+/* Loads the session (if any) without refusing anything: for error pages of unknown paths. */
+void session_identify(struct request *req);
 /* Render hook: me/can/csrf_token on every page view model, user/nav/flash on the layout. */
 void session_render_hook(struct request *req, json_t *vm, int is_layout);
 

@@ -1,0 +1,767 @@
+/*
+ * companies — field rules, the filtered list, the record, and its decisions.
+ *
+ * The list is built from fixed SQL fragments, one per filter in use, with
+ * every value bound: the planner then sees exactly the predicates of this
+ * request and picks the matching index (segment, status, creator, pending
+ * queue), which a single catch-all statement with "$1 IS NULL OR …" would not
+ * get from a cached generic plan. Pages are keyset-paginated on
+ * (created_at, id), so page 500 costs what page 1 does.
+ */
+#include "companies.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/csvout.h"
+#include "core/log.h"
+#include "core/uuid.h"
+#include "domain/audit.h"
+#include "domain/normalise.h"
+#include "domain/validate.h"
+
+const struct company_field companies_fields[COMPANIES_NFIELDS] = {
+	{"name", "Company name", "Company Name", CF_NAME, 500, 1},
+	{"website", "Website", "Company Website", CF_URL, 2048, 0},
+	{"phone", "Phone", "Company Phone", CF_TEXT, 50, 0},
+	{"description", "Description", "Company Description", CF_LONG, 5000, 0},
+	{"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", CF_URL, 2048, 0},
+	{"industry", "Industry", "Company Industry", CF_TEXT, 200, 0},
+	{"sub_industry", "Sub-industry", "Company Sub-Industry", CF_TEXT, 200, 0},
+	{"address_street", "Street", "Street", CF_TEXT, 500, 0},
+	{"address_city", "City", "City", CF_TEXT, 200, 0},
+	{"address_state", "State/Province", "State/Province", CF_TEXT, 200, 0},
+	{"address_country", "Country/Region", "Country/Region", CF_TEXT, 200, 0},
+	{"address_zip", "ZIP/Postal code", "ZIP/Postal Code", CF_TEXT, 50, 0},
+	{"founded_year", "Founded", "Founded Year", CF_YEAR, 4, 0},
+	{"revenue_range", "Revenue range", "Revenue Range", CF_TEXT, 200, 0},
+	{"employee_size_range", "Employees", "Employee Size Range", CF_TEXT, 200, 0},
+};
+
+/* The columns the list and export read, shared so that both show the same rows. */
+#define COMPANIES_LIST_SELECT                                                                      \
+	"SELECT c.id, c.name, c.website, c.status, c.industry, c.address_city, "                   \
+	"c.address_country, c.is_duplicate, c.is_active, s.name, u.name, "                         \
+	"to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "          \
+	"to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), c.segment_id, "                  \
+	"c.rejection_reason, c.founded_year, c.phone "                                             \
+	"FROM companies c JOIN segments s ON s.id = c.segment_id "                                 \
+	"JOIN users u ON u.id = c.created_by WHERE true"
+
+#define COMPANIES_MAX_PARAMS 16
+
+static int companies_valid_date(const char *s);
+static void companies_build_query(const struct companies_filter *f, buf *sql,
+				  const char *params[COMPANIES_MAX_PARAMS], int *n, char *like,
+				  size_t likelen, char *cur_ts, char *cur_id);
+static int companies_parse_cursor(const char *after, char ts[40], char id[37]);
+static json_t *companies_row(PGresult *res, int i);
+static const char *companies_value(PGresult *res, int row, int col);
+static json_t *companies_nullable(const char *s);
+static void companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen);
+static const char *companies_segment_problem(db_conn *c, const char *segment_id, int *dberr);
+static enum companies_result companies_decide(db_conn *c, const char *actor, const char *id,
+					      const char *reason, char *msg, size_t msglen);
+
+DB_STMT(stmt_segment_status, "SELECT status FROM segments WHERE id = $1");
+DB_STMT(stmt_company_get,
+	"SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
+	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
+	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
+	"s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
+	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
+	"FROM companies c JOIN segments s ON s.id = c.segment_id "
+	"JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
+	"LEFT JOIN users sc ON sc.id = c.status_changed_by WHERE c.id = $1");
+DB_STMT(stmt_company_lock,
+	"SELECT name, website, phone, description, linkedin_url, industry, sub_industry, "
+	"address_street, address_city, address_state, address_country, address_zip, "
+	"founded_year::text, revenue_range, employee_size_range, segment_id "
+	"FROM companies WHERE id = $1 FOR UPDATE");
+DB_STMT(stmt_company_insert,
+	"INSERT INTO companies (name, website, phone, description, linkedin_url, industry, "
+	"sub_industry, address_street, address_city, address_state, address_country, address_zip, "
+	"founded_year, revenue_range, employee_size_range, segment_id, created_by) VALUES "
+	"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::int, $14, $15, $16, $17) "
+	"RETURNING id");
+DB_STMT(stmt_company_approve,
+	"UPDATE companies SET status = 'approved', status_changed_at = now(), "
+	"status_changed_by = $2 WHERE id = $1 AND status = 'pending' RETURNING name");
+DB_STMT(stmt_company_reject,
+	"UPDATE companies SET status = 'rejected', rejection_reason = $3, "
+	"status_changed_at = now(), status_changed_by = $2 WHERE id = $1 AND status = 'pending' "
+	"RETURNING name");
+DB_STMT(stmt_company_decided,
+	"SELECT c.status, coalesce(u.name, 'someone'), "
+	"coalesce(to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), '') "
+	"FROM companies c LEFT JOIN users u ON u.id = c.status_changed_by WHERE c.id = $1");
+DB_STMT(stmt_active_segments,
+	"SELECT id, name FROM segments WHERE status = 'active' ORDER BY lower(name)");
+DB_STMT(stmt_creators, "SELECT u.id, u.name FROM users u WHERE EXISTS "
+		       "(SELECT 1 FROM companies c WHERE c.created_by = u.id) ORDER BY lower(u.name)");
+
+/* ------------------------------------------------------------- field rules */
+
+json_t *
+companies_field_json(const struct company_field *f, json_t *value)
+{
+	return json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:i}", "column", f->column, "label",
+			 f->label, "value", value ? value : json_null(), "long", f->kind == CF_LONG,
+			 "url", f->kind == CF_URL, "year", f->kind == CF_YEAR, "required",
+			 f->required, "max", (int)f->max);
+}
+
+int
+companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMPANIES_NFIELDS],
+		int present[COMPANIES_NFIELDS], json_t *errors)
+{
+	int i, nerr = 0;
+
+	for (i = 0; i < COMPANIES_NFIELDS; i++) {
+		const struct company_field *f = &companies_fields[i];
+		const char *raw = get(ctx, f->column);
+		const char *problem = NULL;
+		int year;
+
+		out[i] = NULL;
+		if (present)
+			present[i] = raw != NULL;
+		if (!raw && partial)
+			continue;
+		switch (f->kind) {
+		case CF_NAME: out[i] = normalise_company_name(raw); break;
+		case CF_URL: out[i] = normalise_url(raw); break;
+		default: out[i] = normalise_text(raw); break;
+		}
+		if (!out[i]) {
+			if (f->required)
+				problem = "This field is required.";
+		} else if (f->kind == CF_URL) {
+			problem = validate_url(out[i]);
+		} else if (f->kind == CF_YEAR) {
+			time_t now = time(NULL);
+			struct tm tm;
+
+			gmtime_r(&now, &tm);
+			problem = validate_year(out[i], 1800, tm.tm_year + 1900, &year);
+		}
+		if (!problem && out[i])
+			problem = validate_max_length(out[i], f->max);
+		if (problem) {
+			json_object_set_new(errors, f->column, json_string(problem));
+			nerr++;
+		}
+	}
+	return nerr;
+}
+
+void
+companies_values_free(char *out[COMPANIES_NFIELDS])
+{
+	int i;
+
+	for (i = 0; i < COMPANIES_NFIELDS; i++) {
+		free(out[i]);
+		out[i] = NULL;
+	}
+}
+
+/* ------------------------------------------------------------------- list */
+
+static int
+companies_valid_date(const char *s)
+{
+	int y, m, d;
+	char extra;
+
+	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3 &&
+	       y >= 1900 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+/* A cursor is "<created_at ISO 8601 with microseconds>_<uuid>". */
+static int
+companies_parse_cursor(const char *after, char ts[40], char id[37])
+{
+	const char *sep = after ? strrchr(after, '_') : NULL;
+	size_t tlen;
+	int y, mo, d, h, mi, sec, us;
+
+	if (!sep || !uuid_valid(sep + 1))
+		return -1;
+	tlen = (size_t)(sep - after);
+	if (tlen != 27 || sscanf(after, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &y, &mo, &d, &h, &mi, &sec,
+				 &us) != 7)
+		return -1;
+	memcpy(ts, after, tlen);
+	ts[tlen] = '\0';
+	snprintf(id, 37, "%s", sep + 1);
+	return 0;
+}
+
+const char *
+companies_filter_problem(const struct companies_filter *f)
+{
+	char ts[40], id[37];
+
+	if (f->segment_id && !uuid_valid(f->segment_id))
+		return "That segment does not exist.";
+	if (f->created_by && !uuid_valid(f->created_by))
+		return "That researcher does not exist.";
+	if (f->batch_id && !uuid_valid(f->batch_id))
+		return "That upload does not exist.";
+	if (f->status && strcmp(f->status, "pending") && strcmp(f->status, "approved") &&
+	    strcmp(f->status, "rejected"))
+		return "Status must be pending, approved or rejected.";
+	if (f->from && !companies_valid_date(f->from))
+		return "Enter the start date as YYYY-MM-DD.";
+	if (f->to && !companies_valid_date(f->to))
+		return "Enter the end date as YYYY-MM-DD.";
+	if (f->after && companies_parse_cursor(f->after, ts, id) != 0)
+		return "That page link is no longer valid.";
+	if (f->q && strlen(f->q) > 200)
+		return "Search for at most 200 characters.";
+	return NULL;
+}
+
+/*
+ * Appends "AND …" for each filter in use, binding values in order. like,
+ * cur_ts and cur_id are caller storage for values that need preparing.
+ */
+static void
+companies_build_query(const struct companies_filter *f, buf *sql,
+		      const char *params[COMPANIES_MAX_PARAMS], int *n, char *like, size_t likelen,
+		      char *cur_ts, char *cur_id)
+{
+	buf_puts(sql, COMPANIES_LIST_SELECT);
+	*n = 0;
+	if (f->segment_id) {
+		params[(*n)++] = f->segment_id;
+		buf_printf(sql, " AND c.segment_id = $%d", *n);
+	}
+	if (f->status) {
+		params[(*n)++] = f->status;
+		buf_printf(sql, " AND c.status = $%d", *n);
+	}
+	if (f->created_by) {
+		params[(*n)++] = f->created_by;
+		buf_printf(sql, " AND c.created_by = $%d", *n);
+	}
+	if (f->batch_id) {
+		params[(*n)++] = f->batch_id;
+		buf_printf(sql, " AND c.batch_id = $%d", *n);
+	}
+	if (f->from) {
+		params[(*n)++] = f->from;
+		buf_printf(sql, " AND c.created_at >= $%d::date", *n);
+	}
+	if (f->to) {
+		params[(*n)++] = f->to;
+		buf_printf(sql, " AND c.created_at < $%d::date + 1", *n);
+	}
+	if (f->q && *f->q) {
+		/* The search text is matched literally: its % and _ are escaped. */
+		size_t j = 0;
+		const char *p;
+
+		like[j++] = '%';
+		for (p = f->q; *p && j + 3 < likelen; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				like[j++] = '\\';
+			like[j++] = *p;
+		}
+		like[j++] = '%';
+		like[j] = '\0';
+		params[(*n)++] = like;
+		buf_printf(sql, " AND c.name ILIKE $%d", *n);
+	}
+	if (!f->show_duplicates)
+		buf_puts(sql, " AND NOT c.is_duplicate");
+	if (!f->show_inactive)
+		buf_puts(sql, " AND c.is_active");
+	if (f->after && companies_parse_cursor(f->after, cur_ts, cur_id) == 0) {
+		params[(*n)++] = cur_ts;
+		params[(*n)++] = cur_id;
+		buf_printf(sql, " AND (c.created_at, c.id) %s ($%d::timestamptz, $%d::uuid)",
+			   f->oldest_first ? ">" : "<", *n - 1, *n);
+	}
+	buf_puts(sql, f->oldest_first ? " ORDER BY c.created_at, c.id"
+				      : " ORDER BY c.created_at DESC, c.id DESC");
+}
+
+static const char *
+companies_value(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static json_t *
+companies_nullable(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
+companies_row(PGresult *res, int i)
+{
+	const char *city = companies_value(res, i, 5), *country = companies_value(res, i, 6);
+	buf place = BUF_INIT;
+	json_t *row;
+
+	if (city)
+		buf_puts(&place, city);
+	if (city && country)
+		buf_puts(&place, ", ");
+	if (country)
+		buf_puts(&place, country);
+	row = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:o}",
+			"id", PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1), "website",
+			companies_nullable(companies_value(res, i, 2)), "status",
+			PQgetvalue(res, i, 3), "industry",
+			companies_nullable(companies_value(res, i, 4)), "place",
+			place.data ? place.data : "", "is_duplicate",
+			PQgetvalue(res, i, 7)[0] == 't', "is_active", PQgetvalue(res, i, 8)[0] == 't',
+			"segment", PQgetvalue(res, i, 9), "created_by", PQgetvalue(res, i, 10),
+			"created_at", PQgetvalue(res, i, 11), "created_on", PQgetvalue(res, i, 12),
+			"segment_id", PQgetvalue(res, i, 13), "rejection_reason",
+			companies_nullable(companies_value(res, i, 14)));
+	json_object_set_new(row, PQgetvalue(res, i, 3), json_true()); /* {{#pending}} etc. */
+	buf_free(&place);
+	return row;
+}
+
+json_t *
+companies_list(db_conn *c, const struct companies_filter *f, char **next)
+{
+	buf sql = BUF_INIT;
+	const char *params[COMPANIES_MAX_PARAMS];
+	char like[700], ts[40], id[37], limit[16];
+	PGresult *res;
+	json_t *rows;
+	int n, i, count;
+
+	*next = NULL;
+	companies_build_query(f, &sql, params, &n, like, sizeof like, ts, id);
+	/* one more than the page: whether there is a next page, without a count */
+	snprintf(limit, sizeof limit, "%d", f->limit + 1);
+	params[n++] = limit;
+	buf_printf(&sql, " LIMIT $%d", n);
+	res = db_exec_params(c, sql.data, n, params);
+	buf_free(&sql);
+	if (!res)
+		return NULL;
+	rows = json_array();
+	count = PQntuples(res);
+	for (i = 0; i < count && i < f->limit; i++)
+		json_array_append_new(rows, companies_row(res, i));
+	if (count > f->limit) {
+		buf cur = BUF_INIT;
+
+		buf_printf(&cur, "%s_%s", PQgetvalue(res, f->limit - 1, 11),
+			   PQgetvalue(res, f->limit - 1, 0));
+		*next = buf_steal(&cur);
+	}
+	PQclear(res);
+	return rows;
+}
+
+int
+companies_export_open(db_conn *tx, const struct companies_filter *f)
+{
+	buf sql = BUF_INIT;
+	const char *params[COMPANIES_MAX_PARAMS];
+	char like[700], ts[40], id[37];
+	PGresult *res;
+	int n;
+
+	buf_puts(&sql, "DECLARE companies_export NO SCROLL CURSOR FOR ");
+	companies_build_query(f, &sql, params, &n, like, sizeof like, ts, id);
+	res = db_exec_params(tx, sql.data, n, params);
+	buf_free(&sql);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+companies_export_fetch(db_conn *tx, buf *out, int *header_done)
+{
+	static const char *const header[] = {"Company Name", "Segment Name", "Status",
+					     "Company Website", "Company Industry", "City",
+					     "Country/Region", "Founded Year", "Company Phone",
+					     "Rejection Reason", "Researcher", "Created",
+					     "Duplicate", "Active", "Id"};
+	PGresult *res;
+	int i, rows;
+	size_t h;
+
+	if (!*header_done) {
+		for (h = 0; h < sizeof header / sizeof header[0]; h++)
+			csvout_cell(out, header[h], h == 0);
+		csvout_end_row(out);
+		*header_done = 1;
+	}
+	res = db_exec_sql(tx, "FETCH 500 FROM companies_export");
+	if (!res)
+		return -1;
+	rows = PQntuples(res);
+	for (i = 0; i < rows; i++) {
+		csvout_cell(out, PQgetvalue(res, i, 1), 1);
+		csvout_cell(out, PQgetvalue(res, i, 9), 0);
+		csvout_cell(out, PQgetvalue(res, i, 3), 0);
+		csvout_cell(out, companies_value(res, i, 2), 0);
+		csvout_cell(out, companies_value(res, i, 4), 0);
+		csvout_cell(out, companies_value(res, i, 5), 0);
+		csvout_cell(out, companies_value(res, i, 6), 0);
+		csvout_cell(out, companies_value(res, i, 15), 0);
+		csvout_cell(out, companies_value(res, i, 16), 0);
+		csvout_cell(out, companies_value(res, i, 14), 0);
+		csvout_cell(out, PQgetvalue(res, i, 10), 0);
+		csvout_cell(out, PQgetvalue(res, i, 11), 0);
+		csvout_cell(out, PQgetvalue(res, i, 7)[0] == 't' ? "yes" : "no", 0);
+		csvout_cell(out, PQgetvalue(res, i, 8)[0] == 't' ? "yes" : "no", 0);
+		csvout_cell(out, PQgetvalue(res, i, 0), 0);
+		csvout_end_row(out);
+	}
+	PQclear(res);
+	return rows;
+}
+
+/* ------------------------------------------------------------------ record */
+
+json_t *
+companies_get(db_conn *c, const char *id, int *err)
+{
+	const char *p[1] = {id};
+	PGresult *res;
+	json_t *o, *fields;
+	int i;
+
+	*err = 0;
+	res = db_exec(c, &stmt_company_get, 1, p);
+	if (!res) {
+		*err = 1;
+		return NULL;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return NULL;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:b, s:o, s:s, s:s, s:o, s:o, "
+		      "s:b, s:s}",
+		      "id", PQgetvalue(res, 0, 0), "segment_id", PQgetvalue(res, 0, 16), "segment",
+		      PQgetvalue(res, 0, 17), "status", PQgetvalue(res, 0, 18), "rejection_reason",
+		      companies_nullable(companies_value(res, 0, 19)), "is_duplicate",
+		      PQgetvalue(res, 0, 20)[0] == 't', "duplicate_of",
+		      companies_nullable(companies_value(res, 0, 21)), "duplicate_of_name",
+		      companies_nullable(companies_value(res, 0, 22)), "is_active",
+		      PQgetvalue(res, 0, 23)[0] == 't', "batch_id",
+		      companies_nullable(companies_value(res, 0, 24)), "created_by",
+		      PQgetvalue(res, 0, 25), "created_at", PQgetvalue(res, 0, 26),
+		      "status_changed_by", companies_nullable(companies_value(res, 0, 27)),
+		      "status_changed_at", companies_nullable(companies_value(res, 0, 28)),
+		      "segment_active", strcmp(PQgetvalue(res, 0, 29), "active") == 0,
+		      "contacts_count", PQgetvalue(res, 0, 30));
+	json_object_set_new(o, PQgetvalue(res, 0, 18), json_true());
+	fields = json_array();
+	for (i = 0; i < COMPANIES_NFIELDS; i++) {
+		const char *v = companies_value(res, 0, i + 1);
+
+		json_object_set_new(o, companies_fields[i].column, companies_nullable(v));
+		json_array_append_new(
+			fields, companies_field_json(&companies_fields[i], companies_nullable(v)));
+	}
+	json_object_set_new(o, "name", json_string(PQgetvalue(res, 0, 1)));
+	json_object_set_new(o, "fields", fields);
+	PQclear(res);
+	return o;
+}
+
+json_t *
+companies_active_segments(db_conn *c)
+{
+	PGresult *res = db_exec(c, &stmt_active_segments, 0, NULL);
+	json_t *list;
+	int i;
+
+	if (!res)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "id", PQgetvalue(res, i, 0),
+						      "name", PQgetvalue(res, i, 1)));
+	PQclear(res);
+	return list;
+}
+
+json_t *
+companies_creators(db_conn *c)
+{
+	PGresult *res = db_exec(c, &stmt_creators, 0, NULL);
+	json_t *list;
+	int i;
+
+	if (!res)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "id", PQgetvalue(res, i, 0),
+						      "name", PQgetvalue(res, i, 1)));
+	PQclear(res);
+	return list;
+}
+
+/* The segment must exist and be active: only active segments take new companies. */
+static const char *
+companies_segment_problem(db_conn *c, const char *segment_id, int *dberr)
+{
+	const char *p[1] = {segment_id};
+	PGresult *res;
+	const char *problem = NULL;
+
+	*dberr = 0;
+	if (!segment_id || !uuid_valid(segment_id))
+		return "Choose a segment.";
+	res = db_exec(c, &stmt_segment_status, 1, p);
+	if (!res) {
+		*dberr = 1;
+		return NULL;
+	}
+	if (PQntuples(res) != 1)
+		problem = "That segment does not exist.";
+	else if (strcmp(PQgetvalue(res, 0, 0), "active") != 0)
+		problem = "That segment is archived and takes no new companies.";
+	PQclear(res);
+	return problem;
+}
+
+enum companies_result
+companies_create(db_conn *c, const char *actor, const char *segment_id,
+		 char *vals[COMPANIES_NFIELDS], char id_out[37], json_t *errors)
+{
+	const char *p[17];
+	const char *problem;
+	PGresult *res;
+	json_t *details;
+	int i, dberr;
+
+	problem = companies_segment_problem(c, segment_id, &dberr);
+	if (dberr)
+		return COMPANIES_DB_ERROR;
+	if (problem) {
+		json_object_set_new(errors, "segment_id", json_string(problem));
+		return COMPANIES_INVALID;
+	}
+	for (i = 0; i < COMPANIES_NFIELDS; i++)
+		p[i] = vals[i];
+	p[15] = segment_id;
+	p[16] = actor;
+	if (db_begin(c) != 0)
+		return COMPANIES_DB_ERROR;
+	res = db_exec(c, &stmt_company_insert, 17, p);
+	if (!res)
+		goto fail;
+	snprintf(id_out, 37, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	details = json_object();
+	for (i = 0; i < COMPANIES_NFIELDS; i++)
+		if (vals[i])
+			json_object_set_new(details, companies_fields[i].column,
+					    json_string(vals[i]));
+	json_object_set_new(details, "segment_id", json_string(segment_id));
+	if (audit_record(c, actor, "create", "company", id_out, details) != 0 || db_commit(c) != 0)
+		goto fail;
+	return COMPANIES_OK;
+fail:
+	db_rollback(c);
+	if (db_error(c) == DB_ERR_CONSTRAINT) {
+		/* the segment was archived between the check and the insert */
+		json_object_set_new(errors, "segment_id", json_string(db_error_message(c)));
+		return COMPANIES_INVALID;
+	}
+	return COMPANIES_DB_ERROR;
+}
+
+enum companies_result
+companies_update(db_conn *c, const char *actor, const char *id, const char *segment_id,
+		 char *vals[COMPANIES_NFIELDS], const int present[COMPANIES_NFIELDS],
+		 json_t *errors)
+{
+	const char *p[1] = {id};
+	const char *up[COMPANIES_NFIELDS + 2];
+	json_t *changes = json_object();
+	buf sql = BUF_INIT;
+	PGresult *res;
+	int i, n = 0, dberr;
+
+	if (segment_id) {
+		const char *problem = companies_segment_problem(c, segment_id, &dberr);
+
+		if (dberr)
+			goto dbfail_nobegin;
+		if (problem) {
+			json_object_set_new(errors, "segment_id", json_string(problem));
+			json_decref(changes);
+			return COMPANIES_INVALID;
+		}
+	}
+	if (db_begin(c) != 0)
+		goto dbfail_nobegin;
+	res = db_exec(c, &stmt_company_lock, 1, p);
+	if (!res)
+		goto dbfail;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(c);
+		json_decref(changes);
+		return COMPANIES_NOT_FOUND;
+	}
+	buf_puts(&sql, "UPDATE companies SET ");
+	for (i = 0; i < COMPANIES_NFIELDS; i++) {
+		const char *old = companies_value(res, 0, i);
+
+		if (!present[i])
+			continue;
+		if (!audit_change(changes, companies_fields[i].column, companies_nullable(old),
+				  companies_nullable(vals[i])))
+			continue;
+		up[n++] = vals[i];
+		buf_printf(&sql, "%s%s = $%d%s", n > 1 ? ", " : "", companies_fields[i].column, n,
+			   companies_fields[i].kind == CF_YEAR ? "::int" : "");
+	}
+	if (segment_id && audit_change(changes, "segment_id",
+				       json_string(PQgetvalue(res, 0, COMPANIES_NFIELDS)),
+				       json_string(segment_id))) {
+		up[n++] = segment_id;
+		buf_printf(&sql, "%ssegment_id = $%d", n > 1 ? ", " : "", n);
+	}
+	PQclear(res);
+	if (n == 0) { /* nothing changed: nothing to write or audit */
+		db_rollback(c);
+		buf_free(&sql);
+		json_decref(changes);
+		return COMPANIES_OK;
+	}
+	up[n++] = id;
+	buf_printf(&sql, " WHERE id = $%d", n);
+	res = db_exec_params(c, sql.data, n, up);
+	buf_free(&sql);
+	if (!res)
+		goto dbfail;
+	PQclear(res);
+	if (audit_record(c, actor, "update", "company", id, json_pack("{s:o}", "changes", changes)) !=
+		    0 ||
+	    db_commit(c) != 0) {
+		changes = NULL;
+		goto dbfail;
+	}
+	return COMPANIES_OK;
+dbfail:
+	db_rollback(c);
+dbfail_nobegin:
+	buf_free(&sql);
+	json_decref(changes);
+	if (db_error(c) == DB_ERR_CONSTRAINT) {
+		json_object_set_new(errors, "segment_id", json_string(db_error_message(c)));
+		return COMPANIES_INVALID;
+	}
+	return COMPANIES_DB_ERROR;
+}
+
+/* Why a decision could not be taken: who took the other one, and when. */
+static void
+companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen)
+{
+	const char *p[1] = {id};
+	PGresult *res = db_exec(c, &stmt_company_decided, 1, p);
+
+	if (!res || PQntuples(res) != 1)
+		snprintf(msg, msglen, "This company no longer exists.");
+	else if (strcmp(PQgetvalue(res, 0, 0), "approved") == 0)
+		snprintf(msg, msglen, "Already approved by %s on %s.", PQgetvalue(res, 0, 1),
+			 PQgetvalue(res, 0, 2));
+	else
+		snprintf(msg, msglen,
+			 "Already rejected by %s on %s. A rejection is final.",
+			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	PQclear(res);
+}
+
+static enum companies_result
+companies_decide(db_conn *c, const char *actor, const char *id, const char *reason, char *msg,
+		 size_t msglen)
+{
+	const char *p[3] = {id, actor, reason};
+	PGresult *res;
+	char *name;
+
+	if (!uuid_valid(id))
+		return COMPANIES_NOT_FOUND;
+	if (db_begin(c) != 0)
+		return COMPANIES_DB_ERROR;
+	/*
+	 * "AND status = 'pending'" is the whole concurrency story: a second
+	 * approver's UPDATE waits for the first one's row lock, then finds the
+	 * row no longer pending and changes nothing.
+	 */
+	res = db_exec(c, reason ? &stmt_company_reject : &stmt_company_approve, reason ? 3 : 2, p);
+	if (!res)
+		goto fail;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(c);
+		companies_conflict_message(c, id, msg, msglen);
+		return strstr(msg, "no longer exists") ? COMPANIES_NOT_FOUND : COMPANIES_CONFLICT;
+	}
+	name = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (audit_record(c, actor, reason ? "reject" : "approve", "company", id,
+			 reason ? json_pack("{s:s, s:s}", "name", name, "reason", reason)
+				: json_pack("{s:s}", "name", name)) != 0 ||
+	    db_commit(c) != 0) {
+		free(name);
+		goto fail;
+	}
+	snprintf(msg, msglen, "%s %s.", name, reason ? "rejected" : "approved");
+	free(name);
+	return COMPANIES_OK;
+fail:
+	db_rollback(c);
+	if (db_error(c) == DB_ERR_CONSTRAINT) {
+		snprintf(msg, msglen, "%s", db_error_message(c));
+		return COMPANIES_CONFLICT;
+	}
+	return COMPANIES_DB_ERROR;
+}
+
+enum companies_result
+companies_approve(db_conn *c, const char *actor, const char *id, char *msg, size_t msglen)
+{
+	return companies_decide(c, actor, id, NULL, msg, msglen);
+}
+
+enum companies_result
+companies_reject(db_conn *c, const char *actor, const char *id, const char *reason, char *msg,
+		 size_t msglen)
+{
+	char *clean = normalise_text(reason);
+	enum companies_result r;
+
+	if (!clean) {
+		snprintf(msg, msglen, "Give a reason for the rejection.");
+		return COMPANIES_INVALID;
+	}
+	if (validate_max_length(clean, 5000)) {
+		snprintf(msg, msglen, "Keep the reason under 5000 characters.");
+		free(clean);
+		return COMPANIES_INVALID;
+	}
+	r = companies_decide(c, actor, id, clean, msg, msglen);
+	free(clean);
+	return r;
+}

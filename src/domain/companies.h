@@ -1,0 +1,122 @@
+/*
+ * companies — the company record and its rules (SPEC.md §2).
+ *
+ * One field table drives the form, the side panel, validation and the CSV
+ * import alike, so a rule written here holds for every way in. Values are
+ * normalised on every write (domain/normalise.h) and validated the same way
+ * everywhere (domain/validate.h). Status moves only pending → approved or
+ * pending → rejected (with a reason), each exactly once: the UPDATE itself
+ * requires status = 'pending', so of two approvers clicking at once one wins
+ * and the other is told who did, and the database refuses any other
+ * transition as well (trigger SP001).
+ */
+#ifndef SPANNER_COMPANIES_H
+#define SPANNER_COMPANIES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/db.h"
+
+enum company_field_kind {
+	CF_NAME, /* company name: casing rules */
+	CF_TEXT,
+	CF_LONG, /* multi-line text */
+	CF_URL,
+	CF_YEAR,
+};
+
+struct company_field {
+	const char *column;     /* form field and column name */
+	const char *label;      /* for people */
+	const char *csv_header; /* the import/export column */
+	enum company_field_kind kind;
+	size_t max;             /* characters */
+	int required;
+};
+
+#define COMPANIES_NFIELDS 15
+extern const struct company_field companies_fields[COMPANIES_NFIELDS];
+
+/* A field's description for forms: {column, label, value, long, url, year, required, max}. */
+json_t *companies_field_json(const struct company_field *f, json_t *value);
+
+/* Supplies the raw value of a column (NULL when absent). */
+typedef const char *(*companies_get_fn)(void *ctx, const char *column);
+
+/*
+ * Normalises and validates the fields get supplies. out[i] receives the clean
+ * value of companies_fields[i] (NULL = empty); present[i] (may be NULL) is set
+ * when get supplied the column. Problems go into errors as {column: message}.
+ * With partial set, absent columns are not required (an inline edit of one
+ * field). Returns the number of errors. Free out with companies_values_free.
+ */
+int companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMPANIES_NFIELDS],
+		    int present[COMPANIES_NFIELDS], json_t *errors);
+void companies_values_free(char *out[COMPANIES_NFIELDS]);
+
+struct companies_filter {
+	const char *q;          /* name contains */
+	const char *segment_id;
+	const char *status;
+	const char *created_by;
+	const char *from;       /* YYYY-MM-DD, inclusive */
+	const char *to;         /* YYYY-MM-DD, inclusive */
+	const char *batch_id;
+	int show_duplicates;
+	int show_inactive;
+	int oldest_first;       /* the approval queue works oldest first */
+	const char *after;      /* keyset cursor from a previous page */
+	int limit;              /* 0 = no limit (export) */
+};
+
+/*
+ * Checks a filter's values (ids, dates, status, cursor); NULL when usable,
+ * else a message for the filter bar.
+ */
+const char *companies_filter_problem(const struct companies_filter *f);
+
+/*
+ * One page of the list: an array of rows; *next receives the cursor of the
+ * following page (malloc'ed) or NULL at the end. NULL on a database error.
+ */
+json_t *companies_list(db_conn *c, const struct companies_filter *f, char **next);
+
+/*
+ * Streams the filtered list as CSV through a cursor inside the caller's open
+ * transaction: companies_export_open, then companies_export_fetch until it
+ * returns 0 (rows appended to out as CSV; the header with the first call).
+ */
+int companies_export_open(db_conn *tx, const struct companies_filter *f);
+int companies_export_fetch(db_conn *tx, buf *out, int *header_done);
+
+/* One company with segment, creator and duplicate-of names; NULL if none (or *err). */
+json_t *companies_get(db_conn *c, const char *id, int *err);
+
+/* Active segments for pickers: [{id, name}]. */
+json_t *companies_active_segments(db_conn *c);
+/* People who have created companies, for the researcher filter: [{id, name}]. */
+json_t *companies_creators(db_conn *c);
+
+enum companies_result {
+	COMPANIES_OK,
+	COMPANIES_INVALID,   /* errors filled */
+	COMPANIES_NOT_FOUND,
+	COMPANIES_CONFLICT,  /* message filled: not pending any more, and why */
+	COMPANIES_DB_ERROR,
+};
+
+enum companies_result companies_create(db_conn *c, const char *actor, const char *segment_id,
+				       char *vals[COMPANIES_NFIELDS], char id_out[37],
+				       json_t *errors);
+/* Updates the present fields (and the segment when segment_id is non-NULL). */
+enum companies_result companies_update(db_conn *c, const char *actor, const char *id,
+				       const char *segment_id, char *vals[COMPANIES_NFIELDS],
+				       const int present[COMPANIES_NFIELDS], json_t *errors);
+enum companies_result companies_approve(db_conn *c, const char *actor, const char *id,
+					char *msg, size_t msglen);
+enum companies_result companies_reject(db_conn *c, const char *actor, const char *id,
+				       const char *reason, char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,638 @@
+/*
+ * companies — the company pages: list, quick view, side panel, form,
+ * decisions, export, and the approval queue's company tab.
+ *
+ * The list pattern (filters in the URL, keyset pages, infinite scroll with a
+ * plain "next page" link underneath, CSV export of exactly the filtered rows)
+ * lives here first; contacts, imports and collateral follow its shape.
+ * Every page is also a fragment: htmx asks for the rows of the next page, the
+ * popup, the panel or one edited field, and gets just that.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/render.h"
+#include "core/uuid.h"
+#include "domain/audit.h"
+#include "domain/companies.h"
+#include "web/routes.h"
+#include "web/session.h"
+
+#define COMPANIES_PAGE 50
+
+struct export_state {
+	db_conn *db;
+	buf pending;
+	size_t sent;
+	int header_done;
+	int finished;
+};
+
+static const char *nonempty(const char *s);
+static void filter_from_request(struct request *req, struct companies_filter *f, int queue);
+static void filter_query(const struct companies_filter *f, buf *out);
+static json_t *filter_vm(struct request *req, db_conn *db, const struct companies_filter *f,
+			 const char *base);
+static json_t *options_selected(json_t *list, const char *selected);
+static json_t *new_form_fields(struct request *req, json_t *errors);
+static const char *form_get(void *ctx, const char *column);
+static void list_page(struct request *req, int queue);
+static json_t *company_or_404(struct request *req, db_conn *db, const char *id);
+static void render_company(struct request *req, unsigned status, const char *tmpl, json_t *co,
+			   json_t *errors, json_t *input);
+static void decided(struct request *req, enum companies_result r, const char *msg,
+		    const char *id);
+static const char *safe_return(const char *to, const char *fallback);
+static ssize_t export_fill(void *cls, char *out, size_t max);
+static void export_done(void *cls);
+
+static const char *
+nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static void
+filter_from_request(struct request *req, struct companies_filter *f, int queue)
+{
+	memset(f, 0, sizeof *f);
+	f->q = nonempty(req_query(req, "q"));
+	f->segment_id = nonempty(req_query(req, "segment"));
+	f->status = queue ? "pending" : nonempty(req_query(req, "status"));
+	f->created_by = nonempty(req_query(req, "researcher"));
+	f->from = nonempty(req_query(req, "from"));
+	f->to = nonempty(req_query(req, "to"));
+	f->batch_id = nonempty(req_query(req, "batch"));
+	f->show_duplicates = nonempty(req_query(req, "duplicates")) != NULL;
+	f->show_inactive = nonempty(req_query(req, "deactivated")) != NULL;
+	f->after = nonempty(req_query(req, "after"));
+	f->oldest_first = queue;
+	f->limit = COMPANIES_PAGE;
+}
+
+/* The filters as a query string (without the page cursor), for links that keep them. */
+static void
+filter_query(const struct companies_filter *f, buf *out)
+{
+	const struct {
+		const char *name;
+		const char *value;
+	} kv[] = {
+		{"q", f->q},
+		{"segment", f->segment_id},
+		{"status", f->oldest_first ? NULL : f->status},
+		{"researcher", f->created_by},
+		{"from", f->from},
+		{"to", f->to},
+		{"batch", f->batch_id},
+		{"duplicates", f->show_duplicates ? "1" : NULL},
+		{"deactivated", f->show_inactive ? "1" : NULL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+		if (!kv[i].value)
+			continue;
+		buf_printf(out, "%s%s=", out->len ? "&" : "", kv[i].name);
+		http_urlencode(out, kv[i].value);
+	}
+}
+
+static json_t *
+options_selected(json_t *list, const char *selected)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(list, i, o)
+	{
+		const char *id = json_string_value(json_object_get(o, "id"));
+
+		json_object_set_new(o, "selected", json_boolean(selected && id && !strcmp(id, selected)));
+	}
+	return list;
+}
+
+static json_t *
+filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, const char *base)
+{
+	static const char *const statuses[] = {"pending", "approved", "rejected"};
+	json_t *vm = json_object(), *st = json_array();
+	json_t *segments = companies_active_segments(db), *creators = companies_creators(db);
+	buf q = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		json_array_append_new(st, json_pack("{s:s, s:b}", "value", statuses[i], "selected",
+						    f->status && !strcmp(f->status, statuses[i])));
+	filter_query(f, &q);
+	json_object_set_new(vm, "q", json_string(f->q ? f->q : ""));
+	json_object_set_new(vm, "from", json_string(f->from ? f->from : ""));
+	json_object_set_new(vm, "to", json_string(f->to ? f->to : ""));
+	json_object_set_new(vm, "batch", json_string(f->batch_id ? f->batch_id : ""));
+	json_object_set_new(vm, "duplicates", json_boolean(f->show_duplicates));
+	json_object_set_new(vm, "deactivated", json_boolean(f->show_inactive));
+	json_object_set_new(vm, "statuses", st);
+	json_object_set_new(vm, "segments",
+			    options_selected(segments ? segments : json_array(), f->segment_id));
+	json_object_set_new(vm, "researchers",
+			    options_selected(creators ? creators : json_array(), f->created_by));
+	json_object_set_new(vm, "active",
+			    json_boolean(f->q || f->segment_id || (f->status && !f->oldest_first) ||
+					 f->created_by || f->from || f->to || f->batch_id ||
+					 f->show_duplicates || f->show_inactive));
+	json_object_set_new(vm, "query", json_string(q.data ? q.data : ""));
+	json_object_set_new(vm, "base", json_string(base));
+	(void)req;
+	buf_free(&q);
+	return vm;
+}
+
+static void
+list_page(struct request *req, int queue)
+{
+	struct companies_filter f;
+	const char *problem;
+	char *next = NULL;
+	json_t *rows, *vm;
+	db_conn *db;
+	buf url = BUF_INIT, q = BUF_INIT;
+	const char *base = queue ? "/approvals/companies" : "/companies";
+
+	filter_from_request(req, &f, queue);
+	problem = companies_filter_problem(&f);
+	db = req_db(req);
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	if (problem) {
+		/* A bad filter shows the first page unfiltered by it, and says why. */
+		f.after = NULL;
+		if (f.segment_id && !uuid_valid(f.segment_id))
+			f.segment_id = NULL;
+		if (f.created_by && !uuid_valid(f.created_by))
+			f.created_by = NULL;
+		if (f.batch_id && !uuid_valid(f.batch_id))
+			f.batch_id = NULL;
+		f.from = f.to = NULL;
+		if (!queue)
+			f.status = companies_filter_problem(&f) ? NULL : f.status;
+	}
+	rows = companies_list(db, &f, &next);
+	if (!rows) {
+		render_db_error(req, db);
+		return;
+	}
+	filter_query(&f, &q);
+	if (next) {
+		buf_printf(&url, "%s?%s%safter=", base, q.data ? q.data : "", q.len ? "&" : "");
+		http_urlencode(&url, next);
+		free(next);
+	}
+	vm = json_pack("{s:s, s:o, s:s, s:o, s:b, s:b}", "title",
+		       queue ? "Approval queue · Companies" : "Companies", "rows", rows, "next_url",
+		       url.data ? url.data : "", "filters", filter_vm(req, db, &f, base), "queue",
+		       queue, "first_page", f.after == NULL);
+	json_object_set_new(vm, "empty", json_boolean(json_array_size(rows) == 0 && !f.after));
+	if (problem)
+		json_object_set_new(vm, "filter_error", json_string(problem));
+	buf_free(&url);
+	buf_free(&q);
+	/* the next page of an infinite scroll wants only its rows */
+	render(req, 200,
+	       req_is_htmx(req) && f.after ? (queue ? "approvals/_company_rows" : "companies/_rows")
+	       : queue                     ? "approvals/companies"
+					   : "companies/list",
+	       vm);
+}
+
+void
+web_companies_list(struct request *req)
+{
+	list_page(req, 0);
+}
+
+void
+web_approvals_companies(struct request *req)
+{
+	list_page(req, 1);
+}
+
+/* ---------------------------------------------------------------- export */
+
+static ssize_t
+export_fill(void *cls, char *out, size_t max)
+{
+	struct export_state *st = cls;
+	size_t n;
+
+	while (st->sent == st->pending.len && !st->finished) {
+		int rows;
+
+		buf_reset(&st->pending);
+		st->sent = 0;
+		rows = companies_export_fetch(st->db, &st->pending, &st->header_done);
+		if (rows < 0) {
+			log_error("companies: export stopped: %s", db_error_message(st->db));
+			return -1; /* the client sees a cut file rather than a silent one */
+		}
+		if (rows == 0) {
+			st->finished = 1;
+			db_commit(st->db);
+		}
+	}
+	if (st->sent == st->pending.len)
+		return -1;
+	n = st->pending.len - st->sent;
+	if (n > max)
+		n = max;
+	memcpy(out, st->pending.data + st->sent, n);
+	st->sent += n;
+	return (ssize_t)n;
+}
+
+static void
+export_done(void *cls)
+{
+	struct export_state *st = cls;
+
+	buf_free(&st->pending);
+	free(st);
+}
+
+void
+web_companies_export(struct request *req)
+{
+	struct companies_filter f;
+	struct export_state *st;
+	db_conn *db = req_db(req);
+	buf q = BUF_INIT;
+	const char *problem;
+
+	filter_from_request(req, &f, 0);
+	f.after = NULL;
+	f.limit = 0;
+	problem = companies_filter_problem(&f);
+	if (problem) {
+		render_error(req, 400, problem);
+		return;
+	}
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	filter_query(&f, &q);
+	/* The export is audited before it streams: a cut download still happened. */
+	if (db_begin(db) != 0 ||
+	    audit_record(db, session_user(req)->id, "export", "company", NULL,
+			 json_pack("{s:s}", "filters", q.data ? q.data : "")) != 0 ||
+	    db_commit(db) != 0 || db_begin(db) != 0 || companies_export_open(db, &f) != 0) {
+		buf_free(&q);
+		db_rollback(db);
+		render_db_error(req, db);
+		return;
+	}
+	buf_free(&q);
+	st = xcalloc(1, sizeof *st);
+	st->db = db;
+	resp_header(req, "Content-Disposition", "attachment; filename=\"companies.csv\"");
+	resp_header(req, "Cache-Control", "no-store");
+	resp_stream(req, 200, "text/csv; charset=utf-8", export_fill, st, export_done);
+}
+
+/* ---------------------------------------------------------------- record */
+
+static const char *
+form_get(void *ctx, const char *column)
+{
+	return req_form(ctx, column);
+}
+
+static json_t *
+company_or_404(struct request *req, db_conn *db, const char *id)
+{
+	json_t *co;
+	int err = 0;
+
+	if (!uuid_valid(id)) {
+		render_error(req, 404, "There is no company at this address.");
+		return NULL;
+	}
+	co = companies_get(db, id, &err);
+	if (err)
+		render_db_error(req, db);
+	else if (!co)
+		render_error(req, 404, "There is no company at this address.");
+	return co;
+}
+
+/*
+ * The company's view model for the popup, panel and page: the record, its
+ * timeline, the active segments (for the editable segment field), and, after
+ * a failed save, the submitted values and errors laid over the fields.
+ */
+static void
+render_company(struct request *req, unsigned status, const char *tmpl, json_t *co,
+	       json_t *errors, json_t *input)
+{
+	db_conn *db = req_db(req);
+	json_t *timeline = audit_timeline(db, "company", json_string_value(json_object_get(co, "id")),
+					  50);
+	json_t *segments = companies_active_segments(db);
+	json_t *fields = json_object_get(co, "fields"), *field;
+	size_t i;
+
+	json_array_foreach(fields, i, field)
+	{
+		const char *col = json_string_value(json_object_get(field, "column"));
+		json_t *err = errors ? json_object_get(errors, col) : NULL;
+
+		if (input && json_object_get(input, col))
+			json_object_set(field, "value", json_object_get(input, col));
+		if (err)
+			json_object_set(field, "error", err);
+	}
+	if (errors && json_object_get(errors, "segment_id"))
+		json_object_set(co, "segment_error", json_object_get(errors, "segment_id"));
+	json_object_set_new(co, "segments",
+			    options_selected(segments ? segments : json_array(),
+					     json_string_value(json_object_get(co, "segment_id"))));
+	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
+	json_object_set_new(co, "title", json_string(json_string_value(json_object_get(co, "name"))));
+	json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
+	json_object_set_new(co, "inline", json_true());
+	if (errors && json_object_size(errors))
+		json_object_set_new(co, "has_errors", json_true());
+	render(req, status, tmpl, co);
+}
+
+void
+web_companies_show(struct request *req)
+{
+	db_conn *db = req_db(req);
+	json_t *co;
+
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	co = company_or_404(req, db, req_param(req, "id"));
+	if (co)
+		render_company(req, 200, "companies/panel", co, NULL, NULL);
+}
+
+void
+web_companies_peek(struct request *req)
+{
+	db_conn *db = req_db(req);
+	json_t *co;
+
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	co = company_or_404(req, db, req_param(req, "id"));
+	if (co) {
+		json_object_set_new(co, "title", json_string(json_string_value(json_object_get(co, "name"))));
+		json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
+		render(req, 200, "companies/peek", co);
+	}
+}
+
+/* The create form's fields, with what was typed and the messages after a failed save. */
+static json_t *
+new_form_fields(struct request *req, json_t *errors)
+{
+	json_t *fields = json_array();
+	int i;
+
+	for (i = 0; i < COMPANIES_NFIELDS; i++) {
+		const char *raw = req_form(req, companies_fields[i].column);
+		json_t *f = companies_field_json(&companies_fields[i], json_string(raw ? raw : ""));
+		json_t *err = errors ? json_object_get(errors, companies_fields[i].column) : NULL;
+
+		if (err)
+			json_object_set(f, "error", err);
+		if (i == 0)
+			json_object_set_new(f, "autofocus", json_true());
+		json_array_append_new(fields, f);
+	}
+	return fields;
+}
+
+void
+web_companies_new(struct request *req)
+{
+	db_conn *db = req_db(req);
+	json_t *segments;
+
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	segments = companies_active_segments(db);
+	if (!segments) {
+		render_db_error(req, db);
+		return;
+	}
+	render(req, 200, "companies/new",
+	       json_pack("{s:s, s:o, s:o}", "title", "New company", "segments",
+			 options_selected(segments, req_query(req, "segment")), "fields",
+			 new_form_fields(req, NULL)));
+}
+
+void
+web_companies_create(struct request *req)
+{
+	char *vals[COMPANIES_NFIELDS], id[37];
+	json_t *errors = json_object();
+	const char *segment_id = req_form(req, "segment_id");
+	db_conn *db = req_db(req);
+	enum companies_result r = COMPANIES_INVALID;
+
+	if (!db) {
+		json_decref(errors);
+		render_db_error(req, NULL);
+		return;
+	}
+	if (companies_clean(form_get, req, 0, vals, NULL, errors) == 0)
+		r = companies_create(db, session_user(req)->id, segment_id, vals, id, errors);
+	else if (!segment_id || !uuid_valid(segment_id))
+		json_object_set_new(errors, "segment_id", json_string("Choose a segment."));
+	if (r == COMPANIES_OK) {
+		buf loc = BUF_INIT;
+
+		buf_printf(&loc, "/companies/%s", id);
+		session_flash(req, "success", "Company created. It waits for approval.");
+		resp_redirect(req, loc.data);
+		buf_free(&loc);
+	} else if (r == COMPANIES_DB_ERROR) {
+		render_db_error(req, db);
+	} else {
+		json_t *segments = companies_active_segments(db);
+
+		/* everything typed comes back, as typed, beside its message */
+		render(req, 422, "companies/new",
+		       json_pack("{s:s, s:o, s:o, s:O, s:b}", "title", "New company", "segments",
+				 options_selected(segments ? segments : json_array(), segment_id),
+				 "fields", new_form_fields(req, errors), "errors", errors,
+				 "has_errors", 1));
+	}
+	companies_values_free(vals);
+	json_decref(errors);
+}
+
+void
+web_companies_update(struct request *req)
+{
+	const char *id = req_param(req, "id");
+	const char *segment_id = nonempty(req_form(req, "segment_id"));
+	char *vals[COMPANIES_NFIELDS];
+	int present[COMPANIES_NFIELDS], i;
+	json_t *errors = json_object(), *co, *input;
+	db_conn *db = req_db(req);
+	enum companies_result r = COMPANIES_INVALID;
+
+	if (!db) {
+		json_decref(errors);
+		render_db_error(req, NULL);
+		return;
+	}
+	if (!uuid_valid(id)) {
+		json_decref(errors);
+		render_error(req, 404, "There is no company at this address.");
+		return;
+	}
+	/* Only the fields sent are changed: the panel saves one field at a time. */
+	if (companies_clean(form_get, req, 1, vals, present, errors) == 0)
+		r = companies_update(db, session_user(req)->id, id, segment_id, vals, present,
+				     errors);
+	companies_values_free(vals);
+	if (r == COMPANIES_DB_ERROR) {
+		json_decref(errors);
+		render_db_error(req, db);
+		return;
+	}
+	if (r == COMPANIES_NOT_FOUND) {
+		json_decref(errors);
+		render_error(req, 404, "There is no company at this address.");
+		return;
+	}
+	if (r == COMPANIES_OK && !req_is_htmx(req)) {
+		buf loc = BUF_INIT;
+
+		buf_printf(&loc, "/companies/%s", id);
+		session_flash(req, "success", "Changes saved.");
+		resp_redirect(req, loc.data);
+		buf_free(&loc);
+		json_decref(errors);
+		return;
+	}
+	co = company_or_404(req, db, id);
+	if (!co) {
+		json_decref(errors);
+		return;
+	}
+	input = json_object();
+	for (i = 0; i < COMPANIES_NFIELDS; i++) {
+		const char *raw = req_form(req, companies_fields[i].column);
+
+		if (raw && json_object_get(errors, companies_fields[i].column))
+			json_object_set_new(input, companies_fields[i].column, json_string(raw));
+	}
+	if (r == COMPANIES_OK) {
+		json_t *f;
+		size_t k;
+
+		/* the fields just saved say so; the panel as a whole too */
+		json_array_foreach(json_object_get(co, "fields"), k, f)
+			if (present[k])
+				json_object_set_new(f, "saved", json_true());
+		json_object_set_new(co, "saved", json_true());
+	}
+	/* htmx gets the panel back with saved values or errors in place */
+	render_company(req, r == COMPANIES_OK ? 200 : 422, "companies/panel", co, errors, input);
+	json_decref(errors);
+	json_decref(input);
+}
+
+/* --------------------------------------------------------------- decisions */
+
+/* Only a local path may be a redirect target. */
+static const char *
+safe_return(const char *to, const char *fallback)
+{
+	if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\' || strpbrk(to, "\r\n"))
+		return fallback;
+	return to;
+}
+
+/*
+ * After approve or reject. htmx (the queue, the popup, the panel) gets a small
+ * fragment to swap in place of the row or the action bar; a plain form post
+ * goes back where it came from with the outcome as a flash message.
+ */
+static void
+decided(struct request *req, enum companies_result r, const char *msg, const char *id)
+{
+	char fallback[64];
+
+	if (r == COMPANIES_DB_ERROR) {
+		render_db_error(req, req_db(req));
+		return;
+	}
+	if (r == COMPANIES_NOT_FOUND) {
+		render_error(req, 404, "There is no company at this address.");
+		return;
+	}
+	if (req_is_htmx(req)) {
+		resp_header(req, "HX-Trigger", r == COMPANIES_OK ? "company-decided" : "company-refused");
+		render(req, 200, "companies/_decided",
+		       json_pack("{s:s, s:s, s:b, s:b}", "id", id, "message", msg, "ok",
+				 r == COMPANIES_OK, "invalid", r == COMPANIES_INVALID));
+		return;
+	}
+	if (req_wants_json(req)) {
+		resp_json(req, r == COMPANIES_OK ? 200 : r == COMPANIES_INVALID ? 422 : 409,
+			  json_pack("{s:b, s:s}", "ok", r == COMPANIES_OK, "message", msg));
+		return;
+	}
+	snprintf(fallback, sizeof fallback, "/companies/%s", id);
+	session_flash(req, r == COMPANIES_OK ? "success" : "error", msg);
+	resp_redirect(req, safe_return(req_form(req, "return_to"), fallback));
+}
+
+void
+web_companies_approve(struct request *req)
+{
+	const char *id = req_param(req, "id");
+	char msg[400];
+	db_conn *db = req_db(req);
+
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	decided(req, companies_approve(db, session_user(req)->id, id, msg, sizeof msg), msg, id);
+}
+
+void
+web_companies_reject(struct request *req)
+{
+	const char *id = req_param(req, "id");
+	char msg[400];
+	db_conn *db = req_db(req);
+
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	decided(req,
+		companies_reject(db, session_user(req)->id, id, req_form(req, "rejection_reason"),
+				 msg, sizeof msg),
+		msg, id);
+}

@@ -1,0 +1,294 @@
+/*
+ * offerings — GET /offerings and POST /offerings.
+ *
+ * One URL serves three readers. The segment form's auto-complete asks with
+ * htmx and gets the listbox options alone (at most ten active offerings, the
+ * already chosen ones left out, and a last "Create “…”" option when the typed
+ * name is new and the user may create offerings). A JSON client gets the
+ * list. A browser without JavaScript gets a page listing every offering with
+ * a form to add one.
+ *
+ * POST is idempotent by name (domain/offerings.c): the auto-complete gets
+ * the chip of the new — or already existing — offering to add to the form; a
+ * plain form is redirected back where it came from.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/render.h"
+#include "core/uuid.h"
+#include "domain/normalise.h"
+#include "domain/offerings.h"
+#include "web/routes.h"
+#include "web/session.h"
+
+static void render_options(struct request *req, db_conn *db, const char *q);
+static void render_index(struct request *req, unsigned status, db_conn *db, const char *q,
+			 json_t *form, json_t *errors);
+static json_t *option_vm(json_t *offering, const char *q);
+static const char *find_ci(const char *hay, const char *needle);
+static const char *safe_return(const char *to);
+static int text_valid(const char *s);
+static size_t text_length(const char *s);
+
+void
+web_offerings_index(struct request *req)
+{
+	const char *raw = req_query(req, "q");
+	db_conn *db = req_db(req);
+	char *q = raw && text_valid(raw) ? normalise_text(raw) : NULL;
+
+	if (!db) {
+		free(q);
+		render_db_error(req, NULL);
+		return;
+	}
+	if (req_is_htmx(req) && !req_wants_json(req))
+		render_options(req, db, q);
+	else
+		render_index(req, 200, db, q, NULL, NULL);
+	free(q);
+}
+
+void
+web_offerings_create(struct request *req)
+{
+	const struct auth_user *me = session_user(req);
+	const char *raw_name = req_form(req, "name"), *raw_desc = req_form(req, "description");
+	char *name = NULL, *description = NULL;
+	json_t *errors = json_object(), *offering;
+	db_conn *db = req_db(req);
+
+	if (raw_name && !text_valid(raw_name))
+		json_object_set_new(errors, "name",
+				    json_string("The name holds characters that can’t be stored."));
+	else if (!(name = normalise_text(raw_name)))
+		json_object_set_new(errors, "name", json_string("Enter a name for the offering."));
+	else if (text_length(name) > OFFERINGS_NAME_MAX)
+		json_object_set_new(errors, "name",
+				    json_string("Keep the name to 200 characters or fewer."));
+	if (raw_desc && !text_valid(raw_desc))
+		json_object_set_new(errors, "description",
+				    json_string("The description holds characters that can’t be "
+						"stored."));
+	else if ((description = normalise_text(raw_desc)) &&
+		 text_length(description) > OFFERINGS_DESCRIPTION_MAX)
+		json_object_set_new(errors, "description",
+				    json_string("Keep the description to 5,000 characters or fewer."));
+	if (!db) {
+		render_db_error(req, NULL);
+		goto out;
+	}
+	if (json_object_size(errors) > 0) {
+		if (req_is_htmx(req) && !req_wants_json(req)) {
+			json_t *first = json_object_get(errors, "name");
+
+			render(req, 422, "offerings/_create_error",
+			       json_pack("{s:O}", "message",
+					 first ? first : json_object_get(errors, "description")));
+		} else {
+			json_t *form = json_pack("{s:s, s:s}", "name",
+						 raw_name && text_valid(raw_name) ? raw_name : "",
+						 "description",
+						 raw_desc && text_valid(raw_desc) ? raw_desc : "");
+
+			render_index(req, 422, db, NULL, form, json_incref(errors));
+		}
+		goto out;
+	}
+	offering = offerings_create(db, me->id, name, description);
+	if (!offering) {
+		render_db_error(req, db);
+		goto out;
+	}
+	if (req_is_htmx(req) || req_wants_json(req)) {
+		render(req, json_is_true(json_object_get(offering, "created")) ? 201 : 200,
+		       "offerings/_created", json_pack("{s:o}", "offering", offering));
+	} else {
+		buf msg = BUF_INIT;
+
+		if (json_is_true(json_object_get(offering, "created")))
+			buf_printf(&msg, "Added the offering “%s”.",
+				   json_string_value(json_object_get(offering, "name")));
+		else
+			buf_printf(&msg, "“%s” is already an offering: nothing new was added.",
+				   json_string_value(json_object_get(offering, "name")));
+		session_flash(req, "success", msg.data);
+		buf_free(&msg);
+		json_decref(offering);
+		resp_redirect(req, safe_return(req_form(req, "return_to")));
+	}
+out:
+	free(name);
+	free(description);
+	json_decref(errors);
+}
+
+/*
+ * The auto-complete's listbox content. The chosen offerings travel along as
+ * offering_ids (hx-include of the chips) so they are not offered twice.
+ */
+static void
+render_options(struct request *req, db_conn *db, const char *q)
+{
+	const char **ids, **valid;
+	size_t n = req_values(req, 1, "offering_ids", &ids), nvalid = 0, i;
+	json_t *found, *options, *o, *vm;
+	int exact = 0, can_create;
+
+	valid = n ? xcalloc(n, sizeof *valid) : NULL;
+	for (i = 0; i < n; i++)
+		if (uuid_valid(ids[i]))
+			valid[nvalid++] = ids[i];
+	found = offerings_search(db, q, valid, nvalid, OFFERINGS_SEARCH_LIMIT, &exact);
+	free(valid);
+	if (!found) {
+		render_db_error(req, db);
+		return;
+	}
+	options = json_array();
+	json_array_foreach(found, i, o)
+		json_array_append_new(options, option_vm(o, q));
+	json_decref(found);
+	can_create = q && !exact && text_length(q) <= OFFERINGS_NAME_MAX &&
+		     session_can(req, "offerings.create");
+	vm = json_pack("{s:s?, s:o, s:b, s:b, s:b}", "q", q, "options", options, "can_create",
+		       can_create, "has_options", json_array_size(options) > 0, "searched", q != NULL);
+	render(req, 200, "offerings/_options", vm);
+}
+
+/* The page for browsers without JavaScript (and the JSON list): every offering, and a form. */
+static void
+render_index(struct request *req, unsigned status, db_conn *db, const char *q, json_t *form,
+	     json_t *errors)
+{
+	json_t *list = offerings_list(db, q, 1), *vm;
+	const char *back = safe_return(req_query(req, "return_to"));
+	char count[64];
+	size_t n;
+
+	if (!list) {
+		json_decref(form);
+		json_decref(errors);
+		render_db_error(req, db);
+		return;
+	}
+	n = json_array_size(list);
+	snprintf(count, sizeof count, "%zu %s%s", n, n == 1 ? "offering" : "offerings",
+		 q ? (n == 1 ? " matches" : " match") : "");
+	vm = json_pack("{s:s, s:s, s:o, s:b, s:b, s:s, s:s, s:b}", "title", "Offerings", "q",
+		       q ? q : "", "offerings", list, "has_offerings", n > 0, "filtered", q != NULL,
+		       "total_text", count, "return_to", status == 200 ? back : "/offerings",
+		       "has_return", strcmp(back, "/offerings") != 0);
+	json_object_set_new(vm, "form", form ? form : json_pack("{s:s, s:s}", "name", "",
+							       "description", ""));
+	if (errors) {
+		json_object_set_new(vm, "errors", errors);
+		json_object_set_new(vm, "has_errors", json_true());
+	}
+	render(req, status, "offerings/index", vm);
+}
+
+/* One option, its name split around the typed text so the template can highlight it. */
+static json_t *
+option_vm(json_t *offering, const char *q)
+{
+	const char *name = json_string_value(json_object_get(offering, "name"));
+	const char *at = q ? find_ci(name, q) : NULL;
+	json_t *o = json_pack("{s:O, s:O, s:O}", "id", json_object_get(offering, "id"), "name",
+			      json_object_get(offering, "name"), "description",
+			      json_object_get(offering, "description"));
+
+	if (at) {
+		size_t pre = (size_t)(at - name), len = strlen(q);
+
+		json_object_set_new(o, "before", json_stringn(name, pre));
+		json_object_set_new(o, "match", json_stringn(at, len));
+		json_object_set_new(o, "after", json_string(at + len));
+		json_object_set_new(o, "highlight", json_true());
+	}
+	return o;
+}
+
+/* ASCII case-insensitive strstr: enough to highlight; a miss only means no highlight. */
+static const char *
+find_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	if (n == 0)
+		return NULL;
+	for (; *hay; hay++) {
+		for (i = 0; i < n && hay[i]; i++)
+			if (tolower((unsigned char)hay[i]) != tolower((unsigned char)needle[i]))
+				break;
+		if (i == n)
+			return hay;
+	}
+	return NULL;
+}
+
+/* Only a path on this site: no scheme, no "//host", no "\" tricks, no header breaks. */
+static const char *
+safe_return(const char *to)
+{
+	const char *p;
+
+	if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\')
+		return "/offerings";
+	for (p = to; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+			return "/offerings";
+	return to;
+}
+
+/* Well-formed UTF-8 (PostgreSQL and JSON accept nothing else), without overlongs or surrogates. */
+static int
+text_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p;
+		size_t len, i;
+		unsigned cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return 0;
+		for (i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		p += len;
+	}
+	return 1;
+}
+
+/* Characters, not bytes, as the database's char_length counts them. */
+static size_t
+text_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
