@@ -554,8 +554,13 @@ web_companies_update(struct request *req)
 				json_object_set_new(f, "saved", json_true());
 		json_object_set_new(co, "saved", json_true());
 	}
-	/* htmx gets the panel back with saved values or errors in place */
-	render_company(req, r == COMPANIES_OK ? 200 : 422, "companies/panel", co, errors, input);
+	/*
+	 * htmx gets the panel back with saved values or errors in place, as a
+	 * 200: htmx swaps only successful responses, and the errors are the
+	 * content here.
+	 */
+	render_company(req, r == COMPANIES_OK || req_is_htmx(req) ? 200 : 422, "companies/panel", co,
+		       errors, input);
 	json_decref(errors);
 	json_decref(input);
 }
