@@ -2,9 +2,10 @@
  * normalise — trimming, white space, URL and casing rules.
  *
  * The idea: every function starts from normalise_text (trim, one space between
- * words, empty → NULL) and then applies one rule on top. Each rule is written
- * so that applying it to its own output changes nothing, because values are
- * normalised again on every edit and must not drift.
+ * words, empty → NULL) and then applies one rule on top. Every function is
+ * idempotent, because values are normalised again on every edit and must not
+ * drift: the casing rule is by construction, and the URL and host rules, where
+ * one step can expose work for another, are repeated until nothing changes.
  *
  * "White space" is ASCII space, tab, CR, LF, VT and FF; other Unicode spaces
  * are data, not formatting, and are kept as typed.
@@ -13,7 +14,7 @@
  * does not start a valid character is passed through untouched and is never
  * case-mapped: normalisation must not make invalid input worse, and rejecting
  * it is the validator's job. Case mappings only ever map a character to one of
- * the same or shorter encoded length, so output is never longer than input.
+ * the same or shorter encoded length, so casing never makes a value longer.
  */
 #include "normalise.h"
 
@@ -52,8 +53,7 @@ static enum char_class class_of(uint32_t cp);
 static int is_mark(uint32_t cp);
 static void put_lower(buf *b, const char *s, size_t len);
 static enum letter_case name_case(const char *s);
-static size_t word_length(const char *w, size_t len);
-static int word_has_upper(const char *w, size_t len);
+static int is_acronym(const char *w, size_t len);
 static int sigma_is_final(const char *s, size_t len);
 static void title_case_word(buf *b, const char *w, size_t len);
 static size_t scheme_length(const char *s);
@@ -156,10 +156,12 @@ put_char(buf *b, uint32_t cp)
 static enum letter_case
 case_of(uint32_t cp)
 {
+	if (cp >= 'A' && cp <= 'Z')
+		return CASE_UPPER;
+	if (cp >= 'a' && cp <= 'z')
+		return CASE_LOWER;
 	if (cp < 0x80)
-		return cp >= 'A' && cp <= 'Z'   ? CASE_UPPER
-		       : cp >= 'a' && cp <= 'z' ? CASE_LOWER
-						: CASE_NONE;
+		return CASE_NONE;
 	if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
 		return CASE_UPPER;
 	if (cp >= 0xDF && cp <= 0xFF && cp != 0xF7)
@@ -202,8 +204,10 @@ upper_of(uint32_t cp)
 		return cp - 0x20;
 	if (cp == 0x131)
 		return 'I';
-	if (cp == 0x138 || cp == 0x149 || cp == 0x17F)
-		return cp; /* ĸ, ŉ, ſ have no single capital */
+	if (cp == 0x138 || cp == 0x149)
+		return cp; /* ĸ and ŉ have no single capital */
+	if (cp == 0x17F)
+		return 'S'; /* long s */
 	if (cp < 0x180)
 		return cp - 1;
 	if (cp == 0x3AC)
@@ -234,7 +238,7 @@ lower_of(uint32_t cp)
 	if (cp < 0x100)
 		return cp + 0x20;
 	if (cp == 0x130)
-		return 'i'; /* İ: the Unicode simple mapping; Turkish names lose nothing they had */
+		return 'i'; /* İ: Unicode's simple mapping (Turkish rules would need the locale) */
 	if (cp == 0x178)
 		return 0xFF;
 	if (cp < 0x180)
@@ -349,36 +353,27 @@ name_case(const char *s)
 }
 
 /*
- * The length of a word for the acronym rule: its letters and digits, not its
- * punctuation or combining marks. So "AT&T" is 3 long, "3M" 2 and "CO." 2 — all
- * kept as acronyms — while "É" typed as E + U+0301 counts once, as typed in NFC.
+ * Whether a word of an all-upper name is kept as an acronym: 2–4 letters and
+ * digits long, counting neither punctuation nor combining marks, so "AT&T" is
+ * 3 long, "3M" 2 and "CO." 2, while "É" typed as E + U+0301 counts once, as it
+ * would typed precomposed. It must hold an upper-case letter: the rule is
+ * about letters typed in upper case, not "12" or "北京".
  */
-static size_t
-word_length(const char *w, size_t len)
+static int
+is_acronym(const char *w, size_t len)
 {
 	size_t i = 0, n = 0;
+	int upper = 0;
 	uint32_t cp;
 
 	while (i < len) {
 		i += next_char(w + i, len - i, &cp);
 		if (class_of(cp) == CC_WORD)
 			n++;
-	}
-	return n;
-}
-
-static int
-word_has_upper(const char *w, size_t len)
-{
-	size_t i = 0;
-	uint32_t cp;
-
-	while (i < len) {
-		i += next_char(w + i, len - i, &cp);
 		if (case_of(cp) == CASE_UPPER)
-			return 1;
+			upper = 1;
 	}
-	return 0;
+	return upper && n >= 2 && n <= 4;
 }
 
 /* Whether a Σ followed by s[0..len) ends its word, and so lower-cases to ς, not σ. */
@@ -454,7 +449,7 @@ title_case_word(buf *b, const char *w, size_t len)
  *   scripts case_of knows; anything else neither counts nor changes.
  * - The acronym exception applies only to all-upper input: "ACME HOLDINGS LLC"
  *   → "ACME Holdings LLC", but "acme holdings llc" → "Acme Holdings Llc".
- * - A word's length counts its letters and digits (see word_length), so
+ * - A word's length counts its letters and digits (see is_acronym), so
  *   "3M", "AT&T", "H&M" are kept; "3m company" → "3m Company" (a digit is part
  *   of the word, so the letter after it is not a word start).
  * - Words are split on spaces; hyphenated words are one word for the acronym
@@ -462,6 +457,10 @@ title_case_word(buf *b, const char *w, size_t len)
  * - Literal SPEC consequences: "THE HOME DEPOT" → "THE HOME Depot" and
  *   "ÉLECTRICITÉ DE FRANCE" → "Électricité DE France" (4- and 2-letter words are
  *   acronyms to the rule); "bank of america" → "Bank Of America".
+ * - Apostrophes and full stops: see title_case_word ("O'reilly Media",
+ *   "J.P. Morgan", "Amazon.com").
+ * - Bytes that are not UTF-8 are kept as they are and never count as letters,
+ *   so they cannot tip the all-upper/all-lower decision.
  */
 char *
 normalise_company_name(const char *s)
@@ -482,8 +481,7 @@ normalise_company_name(const char *s)
 		if (!end)
 			end = w + strlen(w);
 		len = (size_t)(end - w);
-		if (mode == CASE_UPPER && word_length(w, len) >= 2 && word_length(w, len) <= 4 &&
-		    word_has_upper(w, len))
+		if (mode == CASE_UPPER && is_acronym(w, len))
 			buf_append(&out, w, len);
 		else
 			title_case_word(&out, w, len);

@@ -57,22 +57,25 @@ char *normalise_host(const char *url);
  * three agree on what the host of a URL is.
  */
 struct normalise_url_parts {
-	size_t scheme_len;        /* 0: no scheme; the ':' follows at scheme_len */
-	int has_authority;        /* "//" follows the scheme (or starts the string) */
-	int has_userinfo;         /* an '@' in the authority */
+	size_t scheme_len; /* 0: no scheme; the ':' follows at scheme_len */
+	int has_authority; /* "//" follows the scheme (or starts the string) */
+	int has_userinfo;  /* an '@' in the authority */
 	size_t userinfo_off, userinfo_len;
 	size_t host_off, host_len;
-	int has_port;             /* a ':' after the host; the port may be empty */
+	int has_port; /* a ':' after the host; the port may be empty */
 	size_t port_off, port_len;
 	size_t path_off, path_len;
-	size_t query_off, query_len;       /* includes the '?'; 0 length: none */
+	size_t query_off, query_len;	   /* includes the '?'; 0 length: none */
 	size_t fragment_off, fragment_len; /* includes the '#'; 0 length: none */
 };
 
 /*
  * Splits url (not modified) into parts. Total: any string splits, however
- * broken; the parts tile the string without gaps. A leading "word:" counts as a
- * scheme unless what follows the ':' is a port number ("acme.com:8080").
+ * broken, and the parts in order, with their delimiters (the ':' after the
+ * scheme, "//", '@', the ':' before the port), make up the whole string. A
+ * leading "word:" counts as a scheme unless what follows the ':' is a port
+ * number ("acme.com:8080", "localhost:3000/x"). Without a scheme or "//" there
+ * is no authority: everything up to '?' or '#' is path.
  */
 void normalise_url_split(const char *url, struct normalise_url_parts *p);
 

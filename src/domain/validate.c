@@ -29,11 +29,11 @@
 #include "core/buf.h"
 #include "domain/normalise.h"
 
-#define EMAIL_MAX 254      /* RFC 5321 path limit less the angle brackets */
+#define EMAIL_MAX 254	   /* RFC 5321 path limit less the angle brackets */
 #define EMAIL_LOCAL_MAX 64 /* RFC 5321 local-part limit */
-#define DOMAIN_MAX 253     /* a DNS name in text form, without the root dot */
-#define LABEL_MAX 63       /* one DNS label */
-#define URL_MAX 2048       /* what every browser, proxy and spreadsheet copes with */
+#define DOMAIN_MAX 253	   /* a DNS name in text form, without the root dot */
+#define LABEL_MAX 63	   /* one DNS label */
+#define URL_MAX 2048	   /* what every browser, proxy and spreadsheet copes with */
 #define PORT_DIGITS_MAX 5
 #define YEAR_DIGITS_MAX 9 /* fits an int without overflow */
 
@@ -42,7 +42,7 @@ static const char msg_email[] = "Enter a valid e-mail address, like name@example
 static const char msg_email_spaces[] = "Remove the spaces from the e-mail address.";
 static const char msg_email_long[] = "An e-mail address can be at most 254 characters.";
 static const char msg_email_local_long[] =
-	"The part of the e-mail address before the @ can be at most 64 characters.";
+    "The part of the e-mail address before the @ can be at most 64 characters.";
 static const char msg_url_missing[] = "Enter a web address.";
 static const char msg_url[] = "Enter a valid web address, like https://example.com.";
 static const char msg_url_scheme[] = "Enter a web address that starts with http:// or https://.";
@@ -151,31 +151,46 @@ check_chars(const char *s, size_t len, int *has_space)
 
 /*
  * One DNS label: 1–63 bytes of letters, digits and hyphens, no hyphen at
- * either end. Non-ASCII characters are allowed (internationalised names are
- * typed in their Unicode form); the caller has already refused invisible ones.
+ * either end. Non-ASCII characters are allowed, because internationalised
+ * names are typed in their Unicode form ("münchen.de"), except those IDNA
+ * never allows in a name: noncharacters, private use, specials and the
+ * full-width forms (which IDNA would map to other characters, so the text
+ * stored would not be the host the browser visits: "％４１.com"). This is a
+ * screen, not full IDNA validation; the caller has already refused invisible
+ * characters and invalid UTF-8.
  */
 static int
 check_label(const char *s, size_t len)
 {
-	size_t i;
-	unsigned char c;
+	size_t i = 0, n;
+	uint32_t cp;
 
 	if (len == 0 || len > LABEL_MAX || s[0] == '-' || s[len - 1] == '-')
 		return -1;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (!isalnum(c) && c != '-' && c < 0x80)
+	while (i < len) {
+		n = validate_utf8_next(s + i, len - i, &cp);
+		if (n == 0)
 			return -1;
+		if (cp < 0x80 ? !isalnum((int)cp) && cp != '-'
+			      : (cp >= 0xE000 && cp <= 0xF8FF) || (cp >= 0xFDD0 && cp <= 0xFDEF) ||
+				    (cp >= 0xFF00 && cp <= 0xFFFF) || (cp & 0xFFFE) == 0xFFFE ||
+				    cp >= 0xF0000)
+			return -1;
+		i += n;
 	}
 	return 0;
 }
 
-/* A domain name of two or more labels whose last one (the TLD) is not all digits. */
+/*
+ * A domain name of two or more labels whose last one (the TLD) starts with a
+ * letter. Every real TLD does; the rule refuses all-digit TLDs ("iana.123",
+ * "1.2.3.4.5") and the hexadecimal ones ("foo.0x4") that browsers read as
+ * broken IPv4 addresses rather than names.
+ */
 static int
 check_domain(const char *s, size_t len)
 {
 	size_t start = 0, i, labels = 0;
-	int tld_digits = 1;
 
 	if (len == 0 || len > DOMAIN_MAX)
 		return -1;
@@ -188,9 +203,10 @@ check_domain(const char *s, size_t len)
 		start = i + 1;
 	}
 	for (i = len; i > 0 && s[i - 1] != '.'; i--)
-		if (!isdigit((unsigned char)s[i - 1]))
-			tld_digits = 0;
-	return labels >= 2 && !tld_digits ? 0 : -1;
+		;
+	if (labels < 2 || !(isalpha((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80))
+		return -1;
+	return 0;
 }
 
 /* A dotted-quad IPv4 address, strictly: four decimal parts, no leading zeros. */
@@ -407,10 +423,16 @@ validate_url(const char *s)
 		return has_space ? msg_url_spaces : msg_url;
 	if (count_chars(s, len) > URL_MAX)
 		return msg_url_long;
-	/* Characters that break out of an HTML attribute or are Windows paths, not links. */
-	if (strpbrk(s, "<>\"\\"))
+	/* Characters that break out of an HTML attribute: never part of a link as typed. */
+	if (strpbrk(s, "<>\""))
 		return msg_url;
 	normalise_url_split(s, &p);
+	/*
+	 * Before the query, browsers read '\' as '/', so the text would not say
+	 * where the link goes; in the query and fragment it is plain data.
+	 */
+	if (memchr(s, '\\', p.query_off))
+		return msg_url;
 	if (!((p.scheme_len == 4 && strncasecmp(s, "http", 4) == 0) ||
 	      (p.scheme_len == 5 && strncasecmp(s, "https", 5) == 0)))
 		return msg_url_scheme;
@@ -423,7 +445,8 @@ validate_url(const char *s)
 	host = s + p.host_off;
 	host_len = p.host_len;
 	/* A fully qualified "acme.com." is still acme.com. */
-	if (host_len > 1 && host[host_len - 1] == '.' && host[host_len - 2] != '.')
+	if (host_len > 1 && host[0] != '[' && host[host_len - 1] == '.' &&
+	    host[host_len - 2] != '.')
 		host_len--;
 	if (host_len == 0)
 		return msg_url;

@@ -20,19 +20,21 @@
 /*
  * A practical address for a CRM: one '@'; a dot-atom local part of at most 64
  * bytes; a domain of at least two labels made of letters, digits and hyphens
- * (not at either end), at most 63 bytes each, the last not all digits; at most
- * 254 bytes in all; no spaces or control characters. Quoted local parts,
- * comments and domain literals ("[1.2.3.4]") are refused. Non-ASCII letters
- * (internationalised addresses) are accepted when they are valid UTF-8.
+ * (not at either end), at most 63 bytes each, the last (the TLD) starting with
+ * a letter, so never all digits; at most 254 bytes in all; no spaces or
+ * control characters. Quoted local parts, comments and domain literals
+ * ("[1.2.3.4]") are refused. Non-ASCII letters (internationalised addresses)
+ * are accepted when they are valid UTF-8.
  */
 const char *validate_email(const char *s);
 
 /*
  * A website or document link: scheme http or https followed by "//", a host
- * (a domain name with a dot, "localhost", a dotted-quad IPv4 or a bracketed
- * IPv6 literal), an optional numeric port ≤ 65535, no user name or password,
- * no spaces, control characters, '<', '>', '"' or '\', valid UTF-8, at most
- * 2048 characters.
+ * (a domain name as for e-mail, "localhost", a dotted-quad IPv4 or a bracketed
+ * IPv6 literal; one trailing dot allowed), an optional numeric port ≤ 65535,
+ * no user name or password, valid UTF-8 without spaces, control or invisible
+ * characters, no '<', '>' or '"', no '\' before the query, at most 2048
+ * characters.
  */
 const char *validate_url(const char *s);
 
