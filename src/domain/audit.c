@@ -40,6 +40,7 @@ static void audit_add_item(json_t *list, const char *field, json_t *old_value, j
 			   int has_old);
 static char *audit_value_text(json_t *v);
 static char *audit_label(const char *field);
+static int audit_shown(const char *key);
 static void audit_action_class(const char *action, char *out, size_t outlen);
 
 int
@@ -206,8 +207,23 @@ audit_entry(PGresult *res, int row)
 	    "at_text", PQgetvalue(res, row, 7), "ago", when ? when : PQgetvalue(res, row, 7),
 	    "has_changes", json_array_size(changes) > 0);
 	json_object_set_new(entry, "changes", changes);
-	if (json_is_object(details) && json_is_string(json_object_get(details, "reason")))
+	/* A link's "reason" says which e-mail it was, not why: it shapes the verb instead. */
+	if (json_is_string(json_object_get(details, "ip"))) {
+		char from[96];
+
+		snprintf(from, sizeof from, "from %s",
+			 json_string_value(json_object_get(details, "ip")));
+		json_object_set_new(entry, "context", json_string(from));
+	}
+	if (strcmp(action, "password_link_issued") == 0) {
+		const char *why = json_string_value(json_object_get(details, "reason"));
+
+		if (why && strcmp(why, "forgot") == 0)
+			json_object_set_new(entry, "verb",
+					    json_string("sent a password reset link"));
+	} else if (json_is_object(details) && json_is_string(json_object_get(details, "reason"))) {
 		json_object_set(entry, "note", json_object_get(details, "reason"));
+	}
 	free(fallback);
 	json_decref(details);
 	return entry;
@@ -222,15 +238,18 @@ static json_t *
 audit_changes_of(const char *action, json_t *details)
 {
 	json_t *list = json_array(), *changes, *v;
-	const char *key;
+	void *it;
 
-	(void)action;
-	if (!json_is_object(details))
+	/* A sign-in's details (address typed, client address) read as the line's context. */
+	if (!json_is_object(details) || strncmp(action, "sign_in", 7) == 0)
 		return list;
 	changes = json_object_get(details, "changes");
 	if (json_is_object(changes)) {
-		json_object_foreach(changes, key, v) audit_add_item(
-		    list, key, json_object_get(v, "old"), json_object_get(v, "new"), 1);
+		for (it = json_object_iter(changes); it; it = json_object_iter_next(changes, it)) {
+			v = json_object_iter_value(it);
+			audit_add_item(list, json_object_iter_key(it), json_object_get(v, "old"),
+				       json_object_get(v, "new"), 1);
+		}
 		return list;
 	}
 	if (json_is_array(json_object_get(details, "granted")) ||
@@ -239,10 +258,10 @@ audit_changes_of(const char *action, json_t *details)
 		size_t k, i;
 
 		for (k = 0; k < 2; k++) {
-			json_t *arr = json_object_get(details, kinds[k]), *g;
+			json_t *arr = json_object_get(details, kinds[k]);
 
-			json_array_foreach(arr, i, g)
-			{
+			for (i = 0; i < json_array_size(arr); i++) {
+				json_t *g = json_array_get(arr, i);
 				const char *role = json_string_value(json_object_get(g, "role"));
 				const char *perm =
 				    json_string_value(json_object_get(g, "permission"));
@@ -260,8 +279,10 @@ audit_changes_of(const char *action, json_t *details)
 		}
 		return list;
 	}
-	json_object_foreach(details, key, v) if (strcmp(key, "reason") != 0)
-	    audit_add_item(list, key, NULL, v, 0);
+	for (it = json_object_iter(details); it; it = json_object_iter_next(details, it))
+		if (audit_shown(json_object_iter_key(it)))
+			audit_add_item(list, json_object_iter_key(it), NULL,
+				       json_object_iter_value(it), 0);
 	return list;
 }
 
@@ -278,13 +299,28 @@ audit_add_item(json_t *list, const char *field, json_t *old_value, json_t *new_v
 	free(n);
 }
 
+/*
+ * Whether a detail field means something to a person reading the timeline:
+ * the reason is shown as a note, and internal ids and link expiry are
+ * bookkeeping for investigators (still in the row, just not on the page).
+ */
+static int
+audit_shown(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (strcmp(key, "reason") == 0 || strcmp(key, "expires_at") == 0 ||
+	    strcmp(key, "id") == 0 || strcmp(key, "ip") == 0)
+		return 0;
+	return !(n > 3 && strcmp(key + n - 3, "_id") == 0);
+}
+
 /* A value as text for people: lists joined with commas, booleans as yes/no, null as "". */
 static char *
 audit_value_text(json_t *v)
 {
 	buf b = BUF_INIT;
 	size_t i;
-	json_t *e;
 
 	switch (json_typeof(v ? v : json_null())) {
 	case JSON_STRING:
@@ -300,9 +336,8 @@ audit_value_text(json_t *v)
 	case JSON_FALSE:
 		return xstrdup("no");
 	case JSON_ARRAY:
-		json_array_foreach(v, i, e)
-		{
-			char *s = audit_value_text(e);
+		for (i = 0; i < json_array_size(v); i++) {
+			char *s = audit_value_text(json_array_get(v, i));
 
 			if (i > 0)
 				buf_puts(&b, ", ");

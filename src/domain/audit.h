@@ -38,7 +38,8 @@ int audit_change(json_t *changes, const char *field, json_t *old_value, json_t *
  * entry: {id, actor {id, name} | null, actor_name, action, verb ("created",
  * "changed", "signed in", …), at (ISO 8601), at_text (absolute, e.g.
  * "12 Mar 2025, 14:05"), ago ("3 minutes ago" or the date), changes
- * [{field, label, old, new}], has_changes, note}. NULL on a database error.
+ * [{field, label, old, new, has_old}], has_changes, note (a reason), context
+ * ("from 10.0.0.7")}. NULL on a database error.
  */
 json_t *audit_timeline(db_conn *c, const char *entity_type, const char *entity_id, int limit);
 

@@ -62,22 +62,28 @@ DB_STMT(stmt_roles_named, "SELECT r.id, r.name FROM roles r WHERE r.id::text IN 
 
 DB_STMT(stmt_user_insert,
 	"INSERT INTO users (email, name, password_hash, password_changed_at, "
-	"created_by) VALUES ($1, $2, $3, CASE WHEN $3 IS NULL THEN NULL ELSE now() "
-	"END, $4) RETURNING id");
+	"created_by) VALUES ($1, $2, $3::text, CASE WHEN $3::text IS NULL THEN NULL "
+	"ELSE now() END, $4::uuid) RETURNING id");
 DB_STMT(stmt_user_roles_add,
-	"INSERT INTO user_roles (user_id, role_id, granted_by) SELECT $1::uuid, r.id, $3 "
+	"INSERT INTO user_roles (user_id, role_id, granted_by) SELECT $1::uuid, r.id, $3::uuid "
 	"FROM roles r WHERE r.id::text IN (SELECT jsonb_array_elements_text($2::jsonb)) "
 	"ON CONFLICT (user_id, role_id) DO NOTHING");
 DB_STMT(stmt_user_roles_keep,
 	"DELETE FROM user_roles WHERE user_id = $1::uuid AND role_id::text NOT IN "
 	"(SELECT jsonb_array_elements_text($2::jsonb))");
 
+/*
+ * The target user's row lock. NO KEY UPDATE rather than UPDATE: audit rows and
+ * role grants of a concurrent transaction reference their actor through a
+ * foreign key (a KEY SHARE lock), and two Admins acting on each other would
+ * otherwise deadlock instead of being decided by the Admin role's lock.
+ */
 DB_STMT(stmt_user_lock,
 	"SELECT u.name, u.email, u.is_active, EXISTS (SELECT 1 FROM user_roles "
 	"ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.name = "
 	"'" USERS_ADMIN_ROLE "'), coalesce((SELECT json_agg(r.name ORDER BY r.name) "
 	"FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = "
-	"u.id), '[]')::text FROM users u WHERE u.id = $1::uuid FOR UPDATE OF u");
+	"u.id), '[]')::text FROM users u WHERE u.id = $1::uuid FOR NO KEY UPDATE OF u");
 /*
  * The serialisation point of the last-Admin rule. NO KEY UPDATE conflicts with
  * itself but not with the KEY SHARE locks foreign-key checks take, so ordinary
@@ -104,26 +110,6 @@ static enum users_result users_check_admin_kept(db_conn *c, const char *id);
 static int users_email_conflict(db_conn *c);
 static enum users_result users_set_active(db_conn *c, const char *actor_id, const char *id,
 					  int active);
-
-/* ---------------------------------------------------------------- validation */
-
-int
-users_email_valid(const char *email)
-{
-	const char *at, *dot, *p;
-
-	if (!email || !*email || strlen(email) > USERS_EMAIL_MAX)
-		return 0;
-	for (p = email; *p; p++)
-		if (isspace((unsigned char)*p))
-			return 0;
-	at = strchr(email, '@');
-	if (!at || at == email || strchr(at + 1, '@'))
-		return 0;
-	/* A dot in the domain with something on both sides, as the table's CHECK wants. */
-	dot = strrchr(at + 1, '.');
-	return dot && dot > at + 1 && dot[1] != '\0';
-}
 
 /* ---------------------------------------------------------------- reading */
 
@@ -209,7 +195,7 @@ users_get(db_conn *c, const char *id, int *db_failed)
 	const char *params[1] = {id};
 	PGresult *res = db_exec(c, &stmt_users_get, 1, params);
 	char initials[16];
-	json_t *u, *roles, *role;
+	json_t *u, *roles;
 	size_t i;
 	int is_admin = 0;
 
@@ -220,9 +206,10 @@ users_get(db_conn *c, const char *id, int *db_failed)
 	}
 	users_initials(PQgetvalue(res, 0, 1), initials);
 	roles = users_json_column(res, 0, 9);
-	json_array_foreach(roles, i,
-			   role) if (strcmp(json_string_value(json_object_get(role, "name")),
-					    USERS_ADMIN_ROLE) == 0) is_admin = 1;
+	for (i = 0; i < json_array_size(roles); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(roles, i), "name")),
+			   USERS_ADMIN_ROLE) == 0)
+			is_admin = 1;
 	u = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s?, s:s?, s:b, s:s?, s:o, s:b}", "id",
 		      PQgetvalue(res, 0, 0), "name", PQgetvalue(res, 0, 1), "email",
 		      PQgetvalue(res, 0, 2), "initials", initials, "is_active",
@@ -323,7 +310,6 @@ users_update(db_conn *c, const char *actor_id, const char *id, const struct user
 	PGresult *res = NULL;
 	int nroles, was_admin, admin_kept = 0;
 	size_t i;
-	json_t *n;
 
 	json_decref(ids);
 	if (db_begin(c) != 0)
@@ -342,8 +328,9 @@ users_update(db_conn *c, const char *actor_id, const char *id, const struct user
 		rc = USERS_UNKNOWN_ROLE;
 		goto fail;
 	}
-	json_array_foreach(names, i, n) if (strcmp(json_string_value(n), USERS_ADMIN_ROLE) == 0)
-	    admin_kept = 1;
+	for (i = 0; i < json_array_size(names); i++)
+		if (strcmp(json_string_value(json_array_get(names, i)), USERS_ADMIN_ROLE) == 0)
+			admin_kept = 1;
 	was_admin = PQgetvalue(res, 0, 3)[0] == 't';
 	/* Only an active Admin losing the role can leave the organisation without one. */
 	if (was_admin && !admin_kept && PQgetvalue(res, 0, 2)[0] == 't') {

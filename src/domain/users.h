@@ -19,7 +19,6 @@
 #include "core/db.h"
 
 #define USERS_NAME_MAX 200
-#define USERS_EMAIL_MAX 320
 #define USERS_PAGE_SIZE 50
 #define USERS_ADMIN_ROLE "Admin"
 
@@ -50,9 +49,6 @@ struct user_input {
 	/* Creation only: an initial password, or NULL to e-mail a set-password link. */
 	const char *password;
 };
-
-/* 1 when email has the shape the database accepts (x@y.z, no spaces, ≤ 320). */
-int users_email_valid(const char *email);
 
 /* Every role: [{id, name, description}] by name. NULL on a database error. */
 json_t *users_roles(db_conn *c);

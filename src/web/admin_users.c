@@ -15,10 +15,12 @@
 
 #include "core/buf.h"
 #include "core/render.h"
+#include "core/uuid.h"
 #include "domain/accounts.h"
 #include "domain/audit.h"
 #include "domain/normalise.h"
 #include "domain/users.h"
+#include "domain/validate.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -35,12 +37,12 @@ struct user_form {
 	json_t *errors; /* {field: message} */
 };
 
-static int is_uuid(const char *s);
-static size_t utf8_length(const char *s);
+static const char *text_problem(const char *raw);
 static void form_read(struct request *req, struct user_form *f, int creating);
 static void form_free(struct user_form *f);
 static json_t *form_roles(json_t *roles, const char *const *checked, size_t n);
 static json_t *user_role_ids(json_t *user);
+static json_t *error_list(json_t *errors, json_t *vm);
 static void render_form(struct request *req, unsigned status, const char *id,
 			const struct user_form *f, const char *alert);
 static void render_user_page(struct request *req, unsigned status, const char *id,
@@ -57,14 +59,18 @@ web_admin_users_list(struct request *req)
 	struct users_filter f = {req_query(req, "q"), req_query(req, "role"),
 				 req_query(req, "status"), req_query(req, "after")};
 	db_conn *db = req_db(req);
-	json_t *page, *roles, *vm, *opts, *role, *statuses;
+	json_t *page, *roles, *vm, *opts, *statuses;
 	int filtered;
 	size_t i;
 
 	/* Anything but a well-formed id is no filter, not a database error. */
-	if (!is_uuid(f.role))
+	if (text_problem(f.q)) {
+		render_error(req, 400, "The search text is not valid UTF-8.");
+		return;
+	}
+	if (!uuid_valid(f.role))
 		f.role = NULL;
-	if (!is_uuid(f.after))
+	if (!uuid_valid(f.after))
 		f.after = NULL;
 	if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "deactivated") != 0)
 		f.status = NULL;
@@ -81,11 +87,14 @@ web_admin_users_list(struct request *req)
 	}
 	filtered = (f.q && *f.q) || f.role || f.status;
 	opts = json_array();
-	json_array_foreach(roles, i, role) json_array_append_new(
-	    opts, json_pack("{s:O, s:O, s:b}", "id", json_object_get(role, "id"), "name",
-			    json_object_get(role, "name"), "selected",
-			    f.role && strcmp(f.role,
-					     json_string_value(json_object_get(role, "id"))) == 0));
+	for (i = 0; i < json_array_size(roles); i++) {
+		json_t *role = json_array_get(roles, i);
+		const char *rid = json_string_value(json_object_get(role, "id"));
+
+		json_array_append_new(opts, json_pack("{s:s, s:O, s:b}", "id", rid, "name",
+						      json_object_get(role, "name"), "selected",
+						      f.role && strcmp(f.role, rid) == 0));
+	}
 	json_decref(roles);
 	statuses = json_pack("[{s:s, s:s, s:b}, {s:s, s:s, s:b}, {s:s, s:s, s:b}]", "value", "",
 			     "label", "Any status", "selected", !f.status, "value", "active",
@@ -210,7 +219,7 @@ web_admin_users_update(struct request *req)
 	db_conn *db;
 	enum users_result rc;
 
-	if (!is_uuid(id)) {
+	if (!uuid_valid(id)) {
 		render_error(req, 404, "There is no such user.");
 		return;
 	}
@@ -281,7 +290,7 @@ set_active(struct request *req, int active)
 	db_conn *db;
 	enum users_result rc;
 
-	if (!is_uuid(id)) {
+	if (!uuid_valid(id)) {
 		render_error(req, 404, "There is no such user.");
 		return;
 	}
@@ -355,20 +364,24 @@ form_read(struct request *req, struct user_form *f, int creating)
 		f->sign_in = "link";
 	f->password = req_form(req, "password");
 
-	if (!f->name)
+	/* Bytes PostgreSQL cannot store are the sender's mistake (422), not a server error. */
+	if (text_problem(f->raw_name))
+		json_object_set_new(f->errors, "name", json_string(text_problem(f->raw_name)));
+	else if (!f->name)
 		json_object_set_new(f->errors, "name", json_string("Enter the person’s name."));
-	else if (utf8_length(f->name) > USERS_NAME_MAX)
+	else if (validate_max_length(f->name, USERS_NAME_MAX))
 		json_object_set_new(f->errors, "name",
 				    json_string("Keep the name to 200 characters or fewer."));
-	if (!f->email)
+	if (text_problem(f->raw_email))
+		json_object_set_new(f->errors, "email", json_string(text_problem(f->raw_email)));
+	else if (!f->email)
 		json_object_set_new(f->errors, "email", json_string("Enter an e-mail address."));
-	else if (!users_email_valid(f->email))
-		json_object_set_new(f->errors, "email",
-				    json_string("Enter an e-mail address like name@example.com."));
+	else if (validate_email(f->email))
+		json_object_set_new(f->errors, "email", json_string(validate_email(f->email)));
 	if (f->nroles == 0)
 		json_object_set_new(f->errors, "roles", json_string("Choose at least one role."));
 	for (i = 0; i < f->nroles; i++)
-		if (!is_uuid(f->role_ids[i]))
+		if (!uuid_valid(f->role_ids[i]))
 			json_object_set_new(f->errors, "roles",
 					    json_string("Choose roles from the list."));
 	if (creating && strcmp(f->sign_in, "password") == 0) {
@@ -376,6 +389,8 @@ form_read(struct request *req, struct user_form *f, int creating)
 
 		if (!f->password || !*f->password)
 			problem = "Enter an initial password, or choose to e-mail a link instead.";
+		else if (text_problem(f->password))
+			problem = text_problem(f->password);
 		else
 			problem = accounts_password_problem(f->password, f->email ? f->email : "",
 							    f->name ? f->name : "");
@@ -432,8 +447,11 @@ render_form(struct request *req, unsigned status, const char *id, const struct u
 	if (f) {
 		checked = f->role_ids;
 		nchecked = f->nroles;
-		form = json_pack("{s:s, s:s}", "name", f->raw_name ? f->raw_name : "", "email",
-				 f->raw_email ? f->raw_email : "");
+		/* Typed values come back as typed, unless they are not text at all. */
+		form =
+		    json_pack("{s:s, s:s}", "name",
+			      f->raw_name && !text_problem(f->raw_name) ? f->raw_name : "", "email",
+			      f->raw_email && !text_problem(f->raw_email) ? f->raw_email : "");
 	} else {
 		checked_ids = user_role_ids(user);
 		nchecked = json_array_size(checked_ids);
@@ -457,6 +475,7 @@ render_form(struct request *req, unsigned status, const char *id, const struct u
 				    json_integer((json_int_t)json_object_size(f->errors)));
 		json_object_set_new(vm, "error_plural",
 				    json_boolean(json_object_size(f->errors) > 1));
+		json_object_set_new(vm, "error_list", error_list(f->errors, vm));
 	}
 	if (alert)
 		json_object_set_new(vm, "alert", json_string(alert));
@@ -485,7 +504,7 @@ render_form(struct request *req, unsigned status, const char *id, const struct u
 static void
 render_user_page(struct request *req, unsigned status, const char *id, const char *alert)
 {
-	if (!is_uuid(id)) {
+	if (!uuid_valid(id)) {
 		render_error(req, 404, "There is no such user.");
 		return;
 	}
@@ -496,11 +515,11 @@ render_user_page(struct request *req, unsigned status, const char *id, const cha
 static json_t *
 form_roles(json_t *roles, const char *const *checked, size_t n)
 {
-	json_t *out = json_array(), *role;
+	json_t *out = json_array();
 	size_t i, j;
 
-	json_array_foreach(roles, i, role)
-	{
+	for (i = 0; i < json_array_size(roles); i++) {
+		json_t *role = json_array_get(roles, i);
 		const char *rid = json_string_value(json_object_get(role, "id"));
 		int on = 0;
 
@@ -515,14 +534,47 @@ form_roles(json_t *roles, const char *const *checked, size_t n)
 	return out;
 }
 
+/*
+ * The errors in form order with the id of the control each is about, for the
+ * summary's links. The first invalid text field gets autofocus (vm.autofocus),
+ * so a keyboard user lands where the work is, with JavaScript or without.
+ */
+static json_t *
+error_list(json_t *errors, json_t *vm)
+{
+	static const struct {
+		const char *field, *control;
+	} order[] = {{"name", "user-name"},
+		     {"email", "user-email"},
+		     {"roles", "user-roles"},
+		     {"password", "user-password"}};
+	json_t *list = json_array();
+	size_t i;
+	int focused = 0;
+
+	for (i = 0; i < sizeof order / sizeof order[0]; i++) {
+		json_t *msg = json_object_get(errors, order[i].field);
+
+		if (!msg)
+			continue;
+		json_array_append_new(
+		    list, json_pack("{s:s, s:O}", "control", order[i].control, "message", msg));
+		if (!focused && strcmp(order[i].field, "roles") != 0) {
+			json_object_set_new(vm, "autofocus", json_pack("{s:b}", order[i].field, 1));
+			focused = 1;
+		}
+	}
+	return list;
+}
+
 static json_t *
 user_role_ids(json_t *user)
 {
-	json_t *ids = json_array(), *role;
+	json_t *ids = json_array(), *roles = json_object_get(user, "roles");
 	size_t i;
 
-	json_array_foreach(json_object_get(user, "roles"), i, role)
-	    json_array_append(ids, json_object_get(role, "id"));
+	for (i = 0; i < json_array_size(roles); i++)
+		json_array_append(ids, json_object_get(json_array_get(roles, i), "id"));
 	return ids;
 }
 
@@ -559,34 +611,9 @@ list_url(buf *out, const struct users_filter *f, const char *after)
 		buf_printf(out, "%cafter=%s", sep, after);
 }
 
-/* 8-4-4-4-12 hex digits: the only ids worth asking the database about. */
-static int
-is_uuid(const char *s)
+/* NULL when raw (may be NULL) is text PostgreSQL can store, else the message. */
+static const char *
+text_problem(const char *raw)
 {
-	size_t i;
-
-	if (!s || strlen(s) != 36)
-		return 0;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-			     (s[i] >= 'A' && s[i] <= 'F'))) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* Characters, not bytes, as the database's char_length counts them. */
-static size_t
-utf8_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
+	return raw ? validate_utf8(raw, strlen(raw)) : NULL;
 }
