@@ -394,10 +394,30 @@ test_session_fixation(void **state)
 	assert_int_equal(sign_in(emails[2], test_password, extra, got), 303);
 	assert_int_equal(strlen(got), 64);
 	assert_string_not_equal(got, extra + 16);
-	/* A real session of the attacker's, planted in the victim's browser, is replaced. */
-	new_session(user_ids[4], planted, csrf);
-	snprintf(extra, sizeof extra, "spanner_session=%s", planted);
-	assert_int_equal(sign_in(emails[2], test_password, extra, got), 303);
+	/*
+	 * Signing in again over a live session (here one planted in the browser)
+	 * never keeps its id: the old session ends and a new one is issued.
+	 */
+	new_session(user_ids[2], planted, csrf);
+	{
+		char url[256], cookie[128], body[400], *set;
+		const char *headers[] = {cookie, "Content-Type: application/x-www-form-urlencoded",
+					 NULL};
+		struct itest_resp r;
+
+		snprintf(cookie, sizeof cookie, "Cookie: spanner_session=%s", planted);
+		snprintf(body, sizeof body, "email=%s&password=%s&csrf_token=%s", emails[2],
+			 test_password, csrf);
+		snprintf(url, sizeof url, "%s/login", srv.base_url);
+		assert_int_equal(itest_http("POST", url, headers, body, strlen(body), &r), 0);
+		assert_int_equal(r.status, 303);
+		set = itest_cookie(&r, "spanner_session");
+		assert_non_null(set);
+		snprintf(got, sizeof got, "%s", set);
+		free(set);
+		itest_resp_free(&r);
+	}
+	assert_int_equal(strlen(got), 64);
 	assert_string_not_equal(got, planted);
 	assert_int_equal(get_as(got, "/"), 200);
 	assert_int_equal(get_as(planted, "/"), 303); /* the planted one was ended */
