@@ -29,6 +29,7 @@
 #include "core/render.h"
 #include "core/static.h"
 #include "domain/accounts.h"
+#include "domain/company_import.h"
 #include "domain/housekeeping.h"
 #include "domain/seed.h"
 #include "web/routes.h"
@@ -88,6 +89,7 @@ main_serve(const struct config *cfg, const char *conninfo)
 	if (db_pool_init(conninfo, cfg->pgsql_conn_max) != 0)
 		return -1;
 	housekeeping_register();
+	company_import_register();
 	if (mail_register(cfg) != 0)
 		return -1;
 	if (jobs_start(conninfo, cfg->task_threads, cfg->job_lease) != 0)

@@ -41,6 +41,8 @@
 #define MAIL_WORD_BYTES 36
 #define MAIL_CONNECT_TIMEOUT 10L
 #define MAIL_TIMEOUT 60L
+/* What an outbox-mode row says instead of an error. */
+#define MAIL_HELD_NOTE "Not sent: no SMTP relay is configured (smtp_url), so it stays here."
 /* Stored failure messages are for an Admin's eyes; a relay may answer at length. */
 #define MAIL_ERROR_MAX 500
 
@@ -58,6 +60,8 @@ DB_STMT(st_load, "SELECT to_address, subject, body, sent_at IS NOT NULL FROM out
 		 "WHERE id = $1::uuid FOR UPDATE");
 DB_STMT(st_mark_sent, "UPDATE outbox SET sent_at = now(), attempts = attempts + 1, error = NULL "
 		      "WHERE id = $1::uuid");
+/* Outbox mode: the row says why it was not sent (attempts stays 0: nothing was tried). */
+DB_STMT(st_mark_held, "UPDATE outbox SET error = $2 WHERE id = $1::uuid AND sent_at IS NULL");
 DB_STMT(st_mark_failed, "UPDATE outbox SET attempts = attempts + 1, error = $2 "
 			"WHERE id = $1::uuid AND sent_at IS NULL");
 DB_STMT(st_list_first, "SELECT " MAIL_OUTBOX_COLS " FROM outbox "
@@ -77,15 +81,14 @@ struct mail_upload {
 static const struct config *mail_cfg;
 
 static int mail_send_run(struct job *job);
-static void mail_send_give_up(db_conn *tx, const char *job_id, json_t *payload,
-			      const char *reason);
-static int mail_deliver(const struct config *cfg, const char *to, const char *message,
-			char *err, size_t errlen);
+static void mail_send_give_up(db_conn *tx, const char *job_id, json_t *payload, const char *reason);
+static int mail_deliver(const struct config *cfg, const char *to, const char *message, char *err,
+			size_t errlen);
 static size_t mail_read(char *ptr, size_t size, size_t nmemb, void *cls);
 static int mail_address_ok(const char *to);
 static int mail_is_plain(const char *s);
 static void mail_put_base64(buf *out, const unsigned char *data, size_t len);
-static void mail_put_words(buf *out, const char *s, size_t column);
+static void mail_put_words(buf *out, const char *s);
 static void mail_put_plain(buf *out, const char *s, size_t column);
 static void mail_put_header(buf *out, const char *name, const char *value);
 static void mail_put_mailbox(buf *out, const char *mailbox);
@@ -110,7 +113,8 @@ mail_register(const struct config *cfg)
 	}
 	mail_cfg = cfg;
 	if (!cfg->smtp_url)
-		log_info("mail: no smtp_url configured: messages stay in the outbox (/admin/outbox)");
+		log_info(
+		    "mail: no smtp_url configured: messages stay in the outbox (/admin/outbox)");
 	return jobs_register(&send);
 }
 
@@ -192,14 +196,17 @@ mail_send_run(struct job *job)
 		return JOBS_DONE;
 	}
 	if (!mail_cfg || !mail_cfg->smtp_url) {
+		const char *ph[2] = {id, MAIL_HELD_NOTE};
+
 		PQclear(res);
-		job->result = json_pack("{s:b, s:s}", "delivered", 0, "note",
-					"no SMTP relay configured: the message stays in the outbox");
+		if (db_run(job->db, &st_mark_held, 2, ph) != 0)
+			return JOBS_FAILED;
+		job->result = json_pack("{s:b, s:s}", "delivered", 0, "note", MAIL_HELD_NOTE);
 		return JOBS_DONE;
 	}
 	message = mail_format(mail_cfg->smtp_from ? mail_cfg->smtp_from : "spanner@localhost",
-			      PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-			      PQgetvalue(res, 0, 2), id, time(NULL));
+			      PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+			      id, time(NULL));
 	sent = mail_deliver(mail_cfg, PQgetvalue(res, 0, 0), message, err, sizeof err);
 	/* The message holds a live reset link: do not leave it in freed memory. */
 	explicit_bzero(message, strlen(message));
@@ -316,22 +323,26 @@ mail_outbox_row(PGresult *res, int row)
 {
 	json_t *o = json_object();
 	int sent = !PQgetisnull(res, row, 5);
-	int failed = !sent && !PQgetisnull(res, row, 7);
+	int attempts = atoi(PQgetvalue(res, row, 8));
+	int noted = !sent && !PQgetisnull(res, row, 7);
 
 	json_object_set_new(o, "id", json_string(PQgetvalue(res, row, 0)));
 	json_object_set_new(o, "to", json_string(PQgetvalue(res, row, 1)));
 	json_object_set_new(o, "subject", json_string(PQgetvalue(res, row, 2)));
 	json_object_set_new(o, "created_at", json_string(PQgetvalue(res, row, 3)));
 	json_object_set_new(o, "created_label", json_string(PQgetvalue(res, row, 4)));
-	json_object_set_new(o, "sent_at", sent ? json_string(PQgetvalue(res, row, 5)) : json_null());
+	json_object_set_new(o, "sent_at",
+			    sent ? json_string(PQgetvalue(res, row, 5)) : json_null());
 	json_object_set_new(o, "sent_label",
 			    sent ? json_string(PQgetvalue(res, row, 6)) : json_null());
 	json_object_set_new(o, "error",
 			    PQgetisnull(res, row, 7) ? json_null()
 						     : json_string(PQgetvalue(res, row, 7)));
-	json_object_set_new(o, "attempts", json_integer(atoi(PQgetvalue(res, row, 8))));
+	json_object_set_new(o, "attempts", json_integer(attempts));
 	json_object_set_new(o, "sent", json_boolean(sent));
-	json_object_set_new(o, "failed", json_boolean(failed));
+	/* A note without an attempt: held in outbox mode. With attempts: delivery failed. */
+	json_object_set_new(o, "failed", json_boolean(noted && attempts > 0));
+	json_object_set_new(o, "held", json_boolean(noted && attempts == 0));
 	return o;
 }
 
@@ -459,15 +470,15 @@ mail_put_base64(buf *out, const unsigned char *data, size_t len)
 /*
  * RFC 2047 encoded words (UTF-8, base64), one per MAIL_WORD_BYTES bytes,
  * never splitting a UTF-8 sequence (each word must decode on its own), the
- * words folded onto continuation lines. column: where the value starts.
+ * words folded onto continuation lines. A word is 60 characters, so even a
+ * first line behind "Subject: " stays under 78.
  */
 static void
-mail_put_words(buf *out, const char *s, size_t column)
+mail_put_words(buf *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s), pos = 0;
 
-	(void)column; /* a word is 60 characters: even the first line stays under 78 */
 	while (pos < len) {
 		size_t n = len - pos < MAIL_WORD_BYTES ? len - pos : MAIL_WORD_BYTES;
 
@@ -513,7 +524,7 @@ mail_put_header(buf *out, const char *name, const char *value)
 	if (mail_is_plain(line))
 		mail_put_plain(out, line, column);
 	else
-		mail_put_words(out, line, column);
+		mail_put_words(out, line);
 	buf_puts(out, "\r\n");
 	free(line);
 }
@@ -537,7 +548,7 @@ mail_put_mailbox(buf *out, const char *mailbox)
 	if (!*c) {
 		buf_puts(out, addr);
 	} else if (!mail_is_plain(c)) {
-		mail_put_words(out, c, 6);
+		mail_put_words(out, c);
 		buf_printf(out, " <%s>", addr);
 	} else if (strpbrk(c, "()<>[]:;@\\,.\"")) {
 		buf_putc(out, '"');

@@ -8,8 +8,9 @@
  *
  * The job formats an RFC 5322 message and hands it to the configured relay
  * with libcurl's SMTP (smtp_url, smtp_user, smtp_password, smtp_from). With
- * no smtp_url the job leaves the row unsent: that is the outbox mode, in which
- * an Admin reads the message at /admin/outbox and forwards it by hand. A
+ * no smtp_url the job leaves the row unsent, with a note saying why: that is
+ * the outbox mode, in which an Admin reads the message at /admin/outbox and
+ * forwards it by hand. A
  * delivery that fails is recorded on the row (error, attempts) and the job
  * fails for good; it is not retried, so a dead relay cannot cause a storm.
  *
@@ -45,7 +46,9 @@ int mail_queue(db_conn *tx, const char *to, const char *subject, const char *bod
  * The outbox for /admin/outbox: up to limit messages, newest first, older
  * than the message before_id (NULL: from the newest). Each is an object
  * {id, to, subject, created_at, created_label, sent_at, sent_label, error,
- * attempts}; the body is left out. *more is set when older messages exist.
+ * attempts, sent, failed, held}: failed after a delivery attempt, held when
+ * outbox mode kept it (error then says why); the body is left out. *more is
+ * set when older messages exist.
  * NULL on a database error.
  */
 json_t *mail_outbox_list(db_conn *c, const char *before_id, int limit, int *more);

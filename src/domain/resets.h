@@ -23,15 +23,17 @@
 #define RESETS_VALID_HOURS 1
 /* Links one account may be sent through "forgot password" per hour; more are dropped silently. */
 #define RESETS_MAX_PER_HOUR 5
+/* resets_request() takes at least this long, whether or not it sent a link. */
+#define RESETS_REQUEST_FLOOR_MS 50
 /* The token in a link: 32 random bytes as lower-case hex. */
 #define RESETS_TOKEN_LEN 64
 
 enum resets_state {
-	RESETS_OK,      /* the link works (check) / the password was set (complete) */
+	RESETS_OK,	/* the link works (check) / the password was set (complete) */
 	RESETS_UNKNOWN, /* no such link, a malformed token, or the account is deactivated */
-	RESETS_USED,    /* it has been used already */
+	RESETS_USED,	/* it has been used already */
 	RESETS_EXPIRED, /* too old, or retired by a newer link */
-	RESETS_ERROR,   /* database trouble: see db_error() */
+	RESETS_ERROR,	/* database trouble: see db_error() */
 };
 
 /* The account a working link belongs to. */
@@ -55,8 +57,9 @@ int resets_issue(db_conn *tx, const struct config *cfg, const char *user_id, con
  * "Forgot password" for an e-mail address, in its own transaction. A known,
  * active account gets a link; an unknown or deactivated address, or an account
  * that has had RESETS_MAX_PER_HOUR links this hour, gets nothing, after the
- * same amount of database work, so the caller's answer (always the same)
- * reveals nothing. 0, or -1 only when the database cannot be reached.
+ * same kind of database work and no sooner than RESETS_REQUEST_FLOOR_MS, so
+ * the caller's answer (always the same) reveals nothing, not even by its
+ * timing. 0, or -1 only when the database cannot be reached.
  */
 int resets_request(db_conn *c, const struct config *cfg, const char *email);
 

@@ -91,8 +91,8 @@ password_email_problem(const char *email)
 static void
 password_forgot_form(struct request *req, unsigned status, const char *email, const char *error)
 {
-	json_t *vm = json_pack("{s:s, s:s}", "title", "Forgot your password?", "email",
-			       email ? email : "");
+	json_t *vm =
+	    json_pack("{s:s, s:s}", "title", "Forgot your password?", "email", email ? email : "");
 
 	if (error)
 		json_object_set_new(vm, "error", json_string(error));
@@ -161,6 +161,7 @@ password_link_refused(struct request *req, enum resets_state state)
 {
 	const char *heading, *message;
 	unsigned status = 410;
+	json_t *vm;
 
 	switch (state) {
 	case RESETS_USED:
@@ -181,9 +182,8 @@ password_link_refused(struct request *req, enum resets_state state)
 		break;
 	}
 	password_no_store(req);
-	render(req, status, "auth/reset_invalid",
-	       json_pack("{s:s, s:s, s:s}", "title", heading, "heading", heading, "message",
-			 message));
+	vm = json_pack("{s:s, s:s, s:s}", "title", heading, "heading", heading, "message", message);
+	render(req, status, "auth/reset_invalid", vm);
 }
 
 void
@@ -286,7 +286,10 @@ web_password_reset(struct request *req)
 
 /* ---------------------------------------------------------------- outbox */
 
-/* The badge of one message; "queued" only means something when a relay is configured. */
+/*
+ * The badge of one message. "Queued" only while a relay is configured and the
+ * message was not held back by an earlier outbox-mode run.
+ */
 static void
 password_outbox_status(json_t *message, int relay)
 {
@@ -298,7 +301,7 @@ password_outbox_status(json_t *message, int relay)
 	} else if (json_is_true(json_object_get(message, "failed"))) {
 		label = "Failed";
 		kind = "failed";
-	} else if (relay) {
+	} else if (relay && !json_is_true(json_object_get(message, "held"))) {
 		label = "Queued";
 		kind = "processing";
 	} else {
@@ -307,6 +310,18 @@ password_outbox_status(json_t *message, int relay)
 	}
 	json_object_set_new(message, "status_label", json_string(label));
 	json_object_set_new(message, "status_kind", json_string(kind));
+	/* What the Admin can do about a message that did not go out. */
+	if (strcmp(kind, "failed") == 0)
+		json_object_set_new(message, "note",
+				    json_string("Delivery failed, so this message never reached "
+						"its recipient. To pass the link on, copy it from "
+						"the body below and send it to them yourself."));
+	else if (strcmp(kind, "pending") == 0)
+		json_object_set_new(
+		    message, "note",
+		    json_string("This message was not sent: no mail relay is "
+				"configured. To pass the link on, copy it from the "
+				"body below and send it to the recipient yourself."));
 }
 
 void
@@ -331,10 +346,11 @@ web_outbox_list(struct request *req)
 		password_outbox_status(json_array_get(messages, i), relay);
 	vm = json_pack("{s:s, s:b, s:b, s:b}", "title", "Outbox", "relay", relay, "older",
 		       before != NULL, "empty", json_array_size(messages) == 0);
-	if (more)
-		json_object_set(vm, "next_before",
-				json_object_get(json_array_get(messages, json_array_size(messages) - 1),
-						"id"));
+	if (more) {
+		json_t *last = json_array_get(messages, json_array_size(messages) - 1);
+
+		json_object_set(vm, "next_before", json_object_get(last, "id"));
+	}
 	json_object_set_new(vm, "messages", messages);
 	password_no_store(req);
 	render(req, 200, "admin/outbox", vm);
