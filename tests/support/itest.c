@@ -19,6 +19,30 @@
 #include <unistd.h>
 
 static size_t itest_collect(char *data, size_t size, size_t n, void *cls);
+static void itest_reap(void);
+
+/*
+ * Servers still running when the test process ends — a failed group setup
+ * skips cmocka's teardown — are stopped here, so no stray server keeps
+ * claiming jobs from the shared test database for the next suite.
+ */
+#define ITEST_MAX_SERVERS 32
+static pid_t itest_pids[ITEST_MAX_SERVERS];
+static int itest_reaper_installed;
+
+static void
+itest_reap(void)
+{
+	int i;
+
+	for (i = 0; i < ITEST_MAX_SERVERS; i++) {
+		if (itest_pids[i] > 0) {
+			kill(itest_pids[i], SIGKILL);
+			waitpid(itest_pids[i], NULL, 0);
+			itest_pids[i] = 0;
+		}
+	}
+}
 
 const char *
 itest_conninfo(void)
@@ -232,12 +256,28 @@ itest_server_start(struct itest_server *s, const char *name, const char *const *
 		setenv("SPANNER_DEMO", "0", 1);
 		setenv("SPANNER_ARGON2_M_COST", "8192", 1);
 		setenv("SPANNER_ARGON2_T_COST", "1", 1);
+		/*
+		 * Every suite signs in from 127.0.0.1 against one database; a short
+		 * throttle window keeps one suite's deliberate failures from
+		 * pausing the next suite's sign-ins. test_access sets its own.
+		 */
+		setenv("SPANNER_LOGIN_WINDOW", "1", 1);
 		if (!has_db && itest_conninfo())
 			setenv("SPANNER_DATABASE", itest_conninfo(), 1);
 		for (i = 0; extra_env && extra_env[i]; i++)
 			putenv((char *)extra_env[i]);
 		execl(bin, bin, (char *)NULL);
 		_exit(127);
+	}
+	if (!itest_reaper_installed) {
+		atexit(itest_reap);
+		itest_reaper_installed = 1;
+	}
+	for (i = 0; i < ITEST_MAX_SERVERS; i++) {
+		if (itest_pids[i] == 0) {
+			itest_pids[i] = s->pid;
+			break;
+		}
 	}
 	/* Up to 60 s: an embedded cluster's first initdb under ASan takes a while. */
 	snprintf(url, sizeof url, "%s/healthz", s->base_url);
@@ -248,6 +288,9 @@ itest_server_start(struct itest_server *s, const char *name, const char *const *
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
 			fprintf(stderr, "server %s exited during start; see %s\n", name,
 				s->log_path);
+			for (int k = 0; k < ITEST_MAX_SERVERS; k++)
+				if (itest_pids[k] == s->pid)
+					itest_pids[k] = 0;
 			s->pid = 0;
 			return -1;
 		}
@@ -270,6 +313,9 @@ itest_server_stop(struct itest_server *s)
 
 	if (s->pid <= 0)
 		return -1;
+	for (i = 0; i < ITEST_MAX_SERVERS; i++)
+		if (itest_pids[i] == s->pid)
+			itest_pids[i] = 0;
 	kill(s->pid, SIGTERM);
 	for (i = 0; i < 300; i++) {
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
