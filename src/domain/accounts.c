@@ -31,7 +31,6 @@ static int accounts_throttle(db_conn *c, const struct config *cfg, const char *e
 static void accounts_record_attempt(db_conn *c, const char *email, const char *ip, int ok,
 				    const char *user_id, const char *reason, const char *rehash);
 static char **accounts_split(const char *s, char sep, size_t *n);
-static void accounts_initials(const char *name, char *out, size_t len);
 
 DB_STMT(stmt_throttle_account,
 	"SELECT count(*), coalesce(ceil(extract(epoch FROM min(created_at) + "
@@ -246,38 +245,6 @@ accounts_split(const char *s, char sep, size_t *n)
 	return out;
 }
 
-/* "Ada Lovelace" → "AL"; one word → its first letter; UTF-8 lead bytes kept whole. */
-static void
-accounts_initials(const char *name, char *out, size_t len)
-{
-	size_t used = 0;
-	int words = 0;
-	const char *p = name;
-
-	out[0] = '\0';
-	while (*p && words < 2) {
-		size_t clen = 1;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		if ((unsigned char)*p >= 0xc0)
-			while (((unsigned char)p[clen] & 0xc0) == 0x80)
-				clen++;
-		if (used + clen + 1 > len)
-			break;
-		memcpy(out + used, p, clen);
-		if (clen == 1)
-			out[used] = (char)toupper((unsigned char)out[used]);
-		used += clen;
-		out[used] = '\0';
-		words++;
-		while (*p && *p != ' ')
-			p++;
-	}
-}
-
 struct auth_user *
 accounts_session_load(db_conn *c, const char *token, int idle_minutes, int *err)
 {
@@ -305,7 +272,7 @@ accounts_session_load(db_conn *c, const char *token, int idle_minutes, int *err)
 	snprintf(u->csrf, sizeof u->csrf, "%s", PQgetvalue(res, 0, 4));
 	u->permissions = accounts_split(PQgetvalue(res, 0, 6), ' ', &u->npermissions);
 	u->roles = accounts_split(PQgetvalue(res, 0, 7), '|', &u->nroles);
-	accounts_initials(u->name, u->initials, sizeof u->initials);
+	normalise_initials(u->name, u->initials);
 	if (PQgetvalue(res, 0, 5)[0] == 't') {
 		const char *ps[1] = {u->session_id};
 

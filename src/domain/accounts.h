@@ -19,7 +19,7 @@ struct auth_user {
 	char session_id[37];
 	char *name;
 	char *email;
-	char initials[8];
+	char initials[16];
 	char csrf[65];
 	char **permissions; /* "module.action", sorted */
 	size_t npermissions;

@@ -55,8 +55,8 @@ const struct company_field companies_fields[COMPANIES_NFIELDS] = {
 
 static int companies_valid_date(const char *s);
 static void companies_build_query(const struct companies_filter *f, buf *sql,
-				  const char *params[COMPANIES_MAX_PARAMS], int *n, char *like,
-				  size_t likelen, char *cur_ts, char *cur_id);
+				  const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
+				  char *cur_ts, char *cur_id);
 static int companies_parse_cursor(const char *after, char ts[40], char id[37]);
 static json_t *companies_row(PGresult *res, int i);
 static const char *companies_value(PGresult *res, int row, int col);
@@ -229,12 +229,13 @@ companies_filter_problem(const struct companies_filter *f)
 }
 
 /*
- * Appends "AND …" for each filter in use, binding values in order. like,
- * cur_ts and cur_id are caller storage for values that need preparing.
+ * Appends "AND …" for each filter in use, binding values in order. like is
+ * the search pattern (normalise_search_pattern) or NULL; cur_ts and cur_id
+ * are caller storage for the parsed cursor.
  */
 static void
 companies_build_query(const struct companies_filter *f, buf *sql,
-		      const char *params[COMPANIES_MAX_PARAMS], int *n, char *like, size_t likelen,
+		      const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
 		      char *cur_ts, char *cur_id)
 {
 	buf_puts(sql, COMPANIES_LIST_SELECT);
@@ -263,19 +264,7 @@ companies_build_query(const struct companies_filter *f, buf *sql,
 		params[(*n)++] = f->to;
 		buf_printf(sql, " AND c.created_at < $%d::date + 1", *n);
 	}
-	if (f->q && *f->q) {
-		/* The search text is matched literally: its % and _ are escaped. */
-		size_t j = 0;
-		const char *p;
-
-		like[j++] = '%';
-		for (p = f->q; *p && j + 3 < likelen; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				like[j++] = '\\';
-			like[j++] = *p;
-		}
-		like[j++] = '%';
-		like[j] = '\0';
+	if (like) {
 		params[(*n)++] = like;
 		buf_printf(sql, " AND c.name ILIKE $%d", *n);
 	}
@@ -339,19 +328,21 @@ companies_list(db_conn *c, const struct companies_filter *f, char **next)
 {
 	buf sql = BUF_INIT;
 	const char *params[COMPANIES_MAX_PARAMS];
-	char like[700], ts[40], id[37], limit[16];
+	char ts[40], id[37], limit[16];
+	char *like = normalise_search_pattern(f->q);
 	PGresult *res;
 	json_t *rows;
 	int n, i, count;
 
 	*next = NULL;
-	companies_build_query(f, &sql, params, &n, like, sizeof like, ts, id);
+	companies_build_query(f, &sql, params, &n, like, ts, id);
 	/* one more than the page: whether there is a next page, without a count */
 	snprintf(limit, sizeof limit, "%d", f->limit + 1);
 	params[n++] = limit;
 	buf_printf(&sql, " LIMIT $%d", n);
 	res = db_exec_params(c, sql.data, n, params);
 	buf_free(&sql);
+	free(like);
 	if (!res)
 		return NULL;
 	rows = json_array();
@@ -374,14 +365,16 @@ companies_export_open(db_conn *tx, const struct companies_filter *f)
 {
 	buf sql = BUF_INIT;
 	const char *params[COMPANIES_MAX_PARAMS];
-	char like[700], ts[40], id[37];
+	char ts[40], id[37];
+	char *like = normalise_search_pattern(f->q);
 	PGresult *res;
 	int n;
 
 	buf_puts(&sql, "DECLARE companies_export NO SCROLL CURSOR FOR ");
-	companies_build_query(f, &sql, params, &n, like, sizeof like, ts, id);
+	companies_build_query(f, &sql, params, &n, like, ts, id);
 	res = db_exec_params(tx, sql.data, n, params);
 	buf_free(&sql);
+	free(like);
 	if (!res)
 		return -1;
 	PQclear(res);

@@ -723,3 +723,54 @@ normalise_host(const char *url)
 	}
 	return cur;
 }
+
+char *
+normalise_search_pattern(const char *q)
+{
+	buf b = BUF_INIT;
+	char *t;
+
+	if (!q)
+		return NULL;
+	t = normalise_text(q);
+	if (!t)
+		return NULL;
+	buf_putc(&b, '%');
+	for (const char *p = t; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_putc(&b, '\\');
+		buf_putc(&b, *p);
+	}
+	buf_putc(&b, '%');
+	free(t);
+	return buf_steal(&b);
+}
+
+void
+normalise_initials(const char *name, char out[16])
+{
+	const char *first = name, *last = NULL, *p;
+	size_t o = 0;
+
+	while (*first == ' ')
+		first++;
+	for (p = first; *p; p++)
+		if (*p == ' ' && p[1] && p[1] != ' ')
+			last = p + 1;
+	for (int k = 0; k < 2; k++) {
+		const unsigned char *s = (const unsigned char *)(k == 0 ? first : last);
+		size_t len = 1;
+
+		if (!s || !*s)
+			continue;
+		if (*s >= 0xf0)
+			len = 4;
+		else if (*s >= 0xe0)
+			len = 3;
+		else if (*s >= 0xc0)
+			len = 2;
+		for (size_t i = 0; i < len && s[i] && o + 1 < 16; i++)
+			out[o++] = (char)(i == 0 && len == 1 ? toupper(s[i]) : s[i]);
+	}
+	out[o] = '\0';
+}

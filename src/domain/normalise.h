@@ -79,4 +79,17 @@ struct normalise_url_parts {
  */
 void normalise_url_split(const char *url, struct normalise_url_parts *p);
 
+/*
+ * Derived forms, written once for every module:
+ *
+ * normalise_search_pattern: "%term%" for ILIKE from what a user typed in a
+ * search box (normalise_text first), with their own %, _ and \ taken
+ * literally. NULL when there is nothing to search for.
+ *
+ * normalise_initials: "Ada Lovelace" → "AL", the first character (a whole
+ * UTF-8 sequence, ASCII upper-cased) of the first and the last word.
+ */
+char *normalise_search_pattern(const char *q);
+void normalise_initials(const char *name, char out[16]);
+
 #endif

@@ -101,8 +101,6 @@ DB_STMT(stmt_user_set_active,
 	"UPDATE users SET is_active = $2::boolean, deactivated_at = CASE WHEN $2::boolean THEN "
 	"NULL ELSE now() END WHERE id = $1::uuid");
 
-static char *users_like_pattern(const char *q);
-static void users_initials(const char *name, char out[16]);
 static json_t *users_json_column(PGresult *res, int row, int col);
 static json_t *users_ids_json(const struct user_input *in);
 static int users_role_names(db_conn *c, const struct user_input *in, json_t **names);
@@ -134,7 +132,7 @@ users_roles(db_conn *c)
 json_t *
 users_list(db_conn *c, const struct users_filter *f)
 {
-	char *like = users_like_pattern(f->q);
+	char *like = normalise_search_pattern(f->q);
 	const char *status = NULL, *role = f->role && *f->role ? f->role : NULL;
 	const char *after = f->after && *f->after ? f->after : NULL;
 	char limit[16];
@@ -165,7 +163,7 @@ users_list(db_conn *c, const struct users_filter *f)
 		const char *last = NULL;
 		json_t *u;
 
-		users_initials(PQgetvalue(res, i, 1), initials);
+		normalise_initials(PQgetvalue(res, i, 1), initials);
 		if (!PQgetisnull(res, i, 5))
 			last = audit_ago(atoll(PQgetvalue(res, i, 6)), ago, sizeof ago);
 		if (!last && !PQgetisnull(res, i, 5))
@@ -204,7 +202,7 @@ users_get(db_conn *c, const char *id, int *db_failed)
 		PQclear(res);
 		return NULL;
 	}
-	users_initials(PQgetvalue(res, 0, 1), initials);
+	normalise_initials(PQgetvalue(res, 0, 1), initials);
 	roles = users_json_column(res, 0, 9);
 	for (i = 0; i < json_array_size(roles); i++)
 		if (strcmp(json_string_value(json_object_get(json_array_get(roles, i), "name")),
@@ -510,59 +508,6 @@ users_email_conflict(db_conn *c)
 {
 	return db_error(c) == DB_ERR_CONSTRAINT &&
 	       strcmp(db_error_constraint(c), "users_email_lower_key") == 0;
-}
-
-/* "%term%" for ILIKE with the user's own % and _ taken literally; NULL for no search. */
-static char *
-users_like_pattern(const char *q)
-{
-	buf b = BUF_INIT;
-	char *t;
-
-	if (!q)
-		return NULL;
-	t = normalise_text(q);
-	if (!t)
-		return NULL;
-	buf_putc(&b, '%');
-	for (const char *p = t; *p; p++) {
-		if (*p == '%' || *p == '_' || *p == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, *p);
-	}
-	buf_putc(&b, '%');
-	free(t);
-	return buf_steal(&b);
-}
-
-/* "Ada Lovelace" → "AL": the first character (whole UTF-8 sequence) of the first and last word. */
-static void
-users_initials(const char *name, char out[16])
-{
-	const char *first = name, *last = NULL, *p;
-	size_t o = 0;
-
-	while (*first == ' ')
-		first++;
-	for (p = first; *p; p++)
-		if (*p == ' ' && p[1] && p[1] != ' ')
-			last = p + 1;
-	for (int k = 0; k < 2; k++) {
-		const unsigned char *s = (const unsigned char *)(k == 0 ? first : last);
-		size_t len = 1;
-
-		if (!s || !*s)
-			continue;
-		if (*s >= 0xf0)
-			len = 4;
-		else if (*s >= 0xe0)
-			len = 3;
-		else if (*s >= 0xc0)
-			len = 2;
-		for (size_t i = 0; i < len && s[i] && o + 1 < 16; i++)
-			out[o++] = (char)(i == 0 && len == 1 ? toupper(s[i]) : s[i]);
-	}
-	out[o] = '\0';
 }
 
 static json_t *
