@@ -36,25 +36,23 @@ DB_STMT(stmt_offerings_list,
 	"WHERE ($1::text IS NULL OR strpos(lower(o.name), lower($1)) > 0 "
 	"OR strpos(lower(coalesce(o.description, '')), lower($1)) > 0) "
 	"AND ($2::boolean OR o.status = 'active') ORDER BY lower(o.name), o.id");
-DB_STMT(stmt_offerings_by_ids,
-	"SELECT o.id, o.name, o.status FROM offerings o "
-	"WHERE o.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid) "
-	"ORDER BY lower(o.name), o.id");
+DB_STMT(stmt_offerings_by_ids, "SELECT o.id, o.name, o.status FROM offerings o "
+			       "WHERE o.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid) "
+			       "ORDER BY lower(o.name), o.id");
 DB_STMT(stmt_offerings_insert,
 	"INSERT INTO offerings (name, description, created_by) VALUES ($1, $2, $3) "
 	"ON CONFLICT ((lower(name))) DO NOTHING RETURNING id, name, coalesce(description, ''), "
 	"status");
-DB_STMT(stmt_offerings_by_name,
-	"SELECT id, name, coalesce(description, ''), status FROM offerings "
-	"WHERE lower(name) = lower($1)");
+DB_STMT(stmt_offerings_by_name, "SELECT id, name, coalesce(description, ''), status FROM offerings "
+				"WHERE lower(name) = lower($1)");
 
 static char *offerings_ids_json(const char *const *ids, size_t n);
 static PGresult *offerings_upsert(db_conn *tx, const char *actor_id, const char *name,
 				  const char *description, int *created);
 
 json_t *
-offerings_search(db_conn *c, const char *q, const char *const *exclude, size_t nexclude,
-		 int limit, int *exact)
+offerings_search(db_conn *c, const char *q, const char *const *exclude, size_t nexclude, int limit,
+		 int *exact)
 {
 	char *ids = offerings_ids_json(exclude, nexclude);
 	char lim[16];
@@ -71,9 +69,9 @@ offerings_search(db_conn *c, const char *q, const char *const *exclude, size_t n
 		return NULL;
 	list = json_array();
 	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", PQgetvalue(res, i, 0),
-						      "name", PQgetvalue(res, i, 1), "description",
-						      PQgetvalue(res, i, 2)));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s, s:s}", "id", PQgetvalue(res, i, 0), "name",
+				    PQgetvalue(res, i, 1), "description", PQgetvalue(res, i, 2)));
 	PQclear(res);
 	if (params[0]) {
 		res = db_exec(c, &stmt_offerings_exact, 1, params);
@@ -100,13 +98,14 @@ offerings_list(db_conn *c, const char *q, int inactive)
 	list = json_array();
 	for (i = 0; i < PQntuples(res); i++)
 		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:s?, s:s, s:b, s:I, s:s}", "id", PQgetvalue(res, i, 0),
-				    "name", PQgetvalue(res, i, 1), "description",
-				    PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), "status",
-				    PQgetvalue(res, i, 3), "is_active",
-				    strcmp(PQgetvalue(res, i, 3), "active") == 0, "segment_count",
-				    (json_int_t)atoll(PQgetvalue(res, i, 4)), "created_text",
-				    PQgetvalue(res, i, 5)));
+		    list,
+		    json_pack("{s:s, s:s, s:s?, s:s, s:b, s:I, s:s}", "id", PQgetvalue(res, i, 0),
+			      "name", PQgetvalue(res, i, 1), "description",
+			      PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), "status",
+			      PQgetvalue(res, i, 3), "is_active",
+			      strcmp(PQgetvalue(res, i, 3), "active") == 0, "segment_count",
+			      (json_int_t)atoll(PQgetvalue(res, i, 4)), "created_text",
+			      PQgetvalue(res, i, 5)));
 	PQclear(res);
 	return list;
 }
@@ -125,9 +124,9 @@ offerings_by_ids(db_conn *c, const char *const *ids, size_t n)
 		return NULL;
 	list = json_array();
 	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", PQgetvalue(res, i, 0),
-						      "name", PQgetvalue(res, i, 1), "status",
-						      PQgetvalue(res, i, 2)));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s, s:s}", "id", PQgetvalue(res, i, 0), "name",
+				    PQgetvalue(res, i, 1), "status", PQgetvalue(res, i, 2)));
 	PQclear(res);
 	return list;
 }

@@ -14,26 +14,24 @@
  */
 #include "segments.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/buf.h"
 #include "domain/audit.h"
 #include "domain/normalise.h"
 #include "domain/offerings.h"
 
 /* What the companies list shows by default: the counts must agree with it. */
 #define SEGMENTS_COMPANY_COUNTS                                                                    \
-	"CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE c.status = 'pending') AS pending, "    \
+	"CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE c.status = 'pending') AS pending, "     \
 	"count(*) FILTER (WHERE c.status = 'approved') AS approved, "                              \
 	"count(*) FILTER (WHERE c.status = 'rejected') AS rejected FROM companies c "              \
 	"WHERE c.segment_id = s.id AND c.is_active AND NOT c.is_duplicate) cc "
 
 #define SEGMENTS_LIST_WHERE                                                                        \
-	"WHERE ($1::text IS NULL OR s.name ILIKE $1 OR s.description ILIKE $1) "                  \
+	"WHERE ($1::text IS NULL OR s.name ILIKE $1 OR s.description ILIKE $1) "                   \
 	"AND ($2::boolean OR s.status = 'active') "
 
 DB_STMT(stmt_segments_list,
@@ -42,7 +40,7 @@ DB_STMT(stmt_segments_list,
 	"lower(o.name)) FROM segment_offerings so JOIN offerings o ON o.id = so.offering_id "
 	"WHERE so.segment_id = s.id), '[]')::text, cc.pending, cc.approved, cc.rejected "
 	"FROM segments s LEFT JOIN users cb ON cb.id = s.created_by " SEGMENTS_COMPANY_COUNTS
-	SEGMENTS_LIST_WHERE
+	    SEGMENTS_LIST_WHERE
 	"AND ($3::uuid IS NULL OR (lower(s.name), s.id) > (SELECT lower(x.name), x.id FROM "
 	"segments x WHERE x.id = $3::uuid)) ORDER BY lower(s.name), s.id LIMIT $4::int");
 DB_STMT(stmt_segments_count,
@@ -82,16 +80,15 @@ DB_STMT(stmt_segments_update,
 DB_STMT(stmt_segments_offerings_keep,
 	"DELETE FROM segment_offerings WHERE segment_id = $1::uuid AND offering_id NOT IN "
 	"(SELECT jsonb_array_elements_text($2::jsonb)::uuid)");
-DB_STMT(stmt_segments_offerings_add,
-	"INSERT INTO segment_offerings (segment_id, offering_id, created_by) SELECT $1::uuid, o.id, "
-	"$3 FROM offerings o WHERE o.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid) "
-	"ON CONFLICT (segment_id, offering_id) DO NOTHING");
+DB_STMT(
+    stmt_segments_offerings_add,
+    "INSERT INTO segment_offerings (segment_id, offering_id, created_by) SELECT $1::uuid, o.id, "
+    "$3 FROM offerings o WHERE o.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid) "
+    "ON CONFLICT (segment_id, offering_id) DO NOTHING");
 DB_STMT(stmt_segments_set_status,
 	"UPDATE segments SET status = $2, archived_at = CASE WHEN $2 = 'archived' THEN now() END, "
 	"archived_by = CASE WHEN $2 = 'archived' THEN $3::uuid END WHERE id = $1::uuid");
 
-static char *segments_like_pattern(const char *q);
-static void segments_initials(const char *name, char out[16]);
 static json_t *segments_json_column(PGresult *res, int row, int col);
 static json_t *segments_counts(PGresult *res, int row, int col);
 static enum segments_result segments_resolve_offerings(db_conn *tx, const char *actor_id,
@@ -108,7 +105,7 @@ static enum segments_result segments_set_status(db_conn *c, const char *actor_id
 json_t *
 segments_list(db_conn *c, const struct segments_filter *f)
 {
-	char *like = segments_like_pattern(f->q);
+	char *like = normalise_search_pattern(f->q);
 	const char *after = f->after && *f->after ? f->after : NULL;
 	char limit[16];
 	const char *params[4] = {like, f->archived ? "true" : "false", after, limit};
@@ -131,14 +128,15 @@ segments_list(db_conn *c, const struct segments_filter *f)
 		const char *status = PQgetvalue(res, i, 3);
 
 		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:s?, s:s, s:b, s:o, s:o, s:s?, s:s, s:s}", "id",
-				    PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1),
-				    "description", PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2),
-				    "status", status, "is_archived", strcmp(status, "archived") == 0,
-				    "offerings", segments_json_column(res, i, 7), "companies",
-				    segments_counts(res, i, 8), "created_by",
-				    PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4), "created_at",
-				    PQgetvalue(res, i, 5), "created_text", PQgetvalue(res, i, 6)));
+		    list,
+		    json_pack("{s:s, s:s, s:s?, s:s, s:b, s:o, s:o, s:s?, s:s, s:s}", "id",
+			      PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1), "description",
+			      PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), "status",
+			      status, "is_archived", strcmp(status, "archived") == 0, "offerings",
+			      segments_json_column(res, i, 7), "companies",
+			      segments_counts(res, i, 8), "created_by",
+			      PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4), "created_at",
+			      PQgetvalue(res, i, 5), "created_text", PQgetvalue(res, i, 6)));
 	}
 	out = json_pack("{s:o, s:s?, s:I, s:I}", "segments", list, "next",
 			n > SEGMENTS_PAGE_SIZE ? PQgetvalue(res, SEGMENTS_PAGE_SIZE - 1, 0) : NULL,
@@ -173,14 +171,15 @@ segments_get(db_conn *c, const char *id, int *db_failed)
 	for (i = 0; i < PQntuples(ar); i++) {
 		char initials[16];
 
-		segments_initials(PQgetvalue(ar, i, 1), initials);
+		normalise_initials(PQgetvalue(ar, i, 1), initials);
 		json_array_append_new(
 		    assignments,
-		    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}", "user_id", PQgetvalue(ar, i, 0),
-			      "name", PQgetvalue(ar, i, 1), "email", PQgetvalue(ar, i, 2), "initials",
-			      initials, "role", PQgetisnull(ar, i, 3) ? NULL : PQgetvalue(ar, i, 3),
-			      "assigned_by", PQgetisnull(ar, i, 4) ? NULL : PQgetvalue(ar, i, 4),
-			      "assigned_text", PQgetvalue(ar, i, 5)));
+		    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}", "user_id",
+			      PQgetvalue(ar, i, 0), "name", PQgetvalue(ar, i, 1), "email",
+			      PQgetvalue(ar, i, 2), "initials", initials, "role",
+			      PQgetisnull(ar, i, 3) ? NULL : PQgetvalue(ar, i, 3), "assigned_by",
+			      PQgetisnull(ar, i, 4) ? NULL : PQgetvalue(ar, i, 4), "assigned_text",
+			      PQgetvalue(ar, i, 5)));
 	}
 	PQclear(ar);
 	status = PQgetvalue(res, 0, 3);
@@ -271,10 +270,10 @@ segments_update(db_conn *c, const char *actor_id, const char *id, const struct s
 	}
 	fields_changed = audit_change(changes, "name", json_string(PQgetvalue(res, 0, 0)),
 				      json_string(in->name));
-	fields_changed |= audit_change(
-	    changes, "description",
-	    PQgetisnull(res, 0, 1) ? json_null() : json_string(PQgetvalue(res, 0, 1)),
-	    in->description ? json_string(in->description) : json_null());
+	fields_changed |=
+	    audit_change(changes, "description",
+			 PQgetisnull(res, 0, 1) ? json_null() : json_string(PQgetvalue(res, 0, 1)),
+			 in->description ? json_string(in->description) : json_null());
 	old = segments_json_column(res, 0, 3);
 	PQclear(res);
 	rc = segments_resolve_offerings(c, actor_id, in, &offerings, &ids_text);
@@ -408,13 +407,13 @@ segments_resolve_offerings(db_conn *tx, const char *actor_id, const struct segme
 		char oid[37];
 		int created, dup = 0;
 
-		if (offerings_ensure(tx, actor_id, in->new_offering, NULL, oid, NULL, &created) != 0) {
+		if (offerings_ensure(tx, actor_id, in->new_offering, NULL, oid, NULL, &created) !=
+		    0) {
 			json_decref(ids);
 			return SEGMENTS_ERROR;
 		}
-		json_array_foreach(ids, i, id_json)
-			if (strcasecmp(json_string_value(id_json), oid) == 0)
-				dup = 1;
+		json_array_foreach(
+		    ids, i, id_json) if (strcasecmp(json_string_value(id_json), oid) == 0) dup = 1;
 		if (!dup) {
 			json_array_append_new(ids, json_string(oid));
 			distinct++;
@@ -432,8 +431,8 @@ segments_resolve_offerings(db_conn *tx, const char *actor_id, const struct segme
 	*offerings = json_array();
 	for (i = 0; i < (size_t)PQntuples(res); i++)
 		json_array_append_new(*offerings,
-				      json_pack("{s:s, s:s}", "id", PQgetvalue(res, (int)i, 0), "name",
-						PQgetvalue(res, (int)i, 1)));
+				      json_pack("{s:s, s:s}", "id", PQgetvalue(res, (int)i, 0),
+						"name", PQgetvalue(res, (int)i, 1)));
 	PQclear(res);
 	return json_array_size(*offerings) == distinct ? SEGMENTS_OK : SEGMENTS_UNKNOWN_OFFERING;
 }
@@ -445,8 +444,7 @@ segments_names(json_t *offerings)
 	json_t *names = json_array(), *o;
 	size_t i;
 
-	json_array_foreach(offerings, i, o)
-		json_array_append(names, json_object_get(o, "name"));
+	json_array_foreach(offerings, i, o) json_array_append(names, json_object_get(o, "name"));
 	return names;
 }
 
@@ -457,13 +455,14 @@ segments_minus(json_t *a, json_t *b)
 	json_t *out = json_array(), *x, *y;
 	size_t i, j;
 
-	json_array_foreach(a, i, x) {
+	json_array_foreach(a, i, x)
+	{
 		int found = 0;
 
-		json_array_foreach(b, j, y)
-			if (strcasecmp(json_string_value(json_object_get(x, "id")),
-				       json_string_value(json_object_get(y, "id"))) == 0)
-				found = 1;
+		json_array_foreach(
+		    b, j, y) if (strcasecmp(json_string_value(json_object_get(x, "id")),
+					    json_string_value(json_object_get(y, "id"))) == 0)
+		    found = 1;
 		if (!found)
 			json_array_append(out, json_object_get(x, "name"));
 	}
@@ -475,56 +474,6 @@ segments_name_taken(db_conn *c)
 {
 	return db_error(c) == DB_ERR_CONSTRAINT &&
 	       strcmp(db_error_constraint(c), "segments_name_lower_key") == 0;
-}
-
-/* "%term%" for ILIKE with the user's own % and _ taken literally; NULL for no search. */
-static char *
-segments_like_pattern(const char *q)
-{
-	buf b = BUF_INIT;
-	char *t = q ? normalise_text(q) : NULL;
-
-	if (!t)
-		return NULL;
-	buf_putc(&b, '%');
-	for (const char *p = t; *p; p++) {
-		if (*p == '%' || *p == '_' || *p == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, *p);
-	}
-	buf_putc(&b, '%');
-	free(t);
-	return buf_steal(&b);
-}
-
-/* "Ada Lovelace" → "AL": the first character (whole UTF-8 sequence) of the first and last word. */
-static void
-segments_initials(const char *name, char out[16])
-{
-	const char *first = name, *last = NULL, *p;
-	size_t o = 0;
-
-	while (*first == ' ')
-		first++;
-	for (p = first; *p; p++)
-		if (*p == ' ' && p[1] && p[1] != ' ')
-			last = p + 1;
-	for (int k = 0; k < 2; k++) {
-		const unsigned char *s = (const unsigned char *)(k == 0 ? first : last);
-		size_t len = 1;
-
-		if (!s || !*s)
-			continue;
-		if (*s >= 0xf0)
-			len = 4;
-		else if (*s >= 0xe0)
-			len = 3;
-		else if (*s >= 0xc0)
-			len = 2;
-		for (size_t i = 0; i < len && s[i] && o + 1 < 16; i++)
-			out[o++] = (char)(i == 0 && len == 1 ? toupper(s[i]) : s[i]);
-	}
-	out[o] = '\0';
 }
 
 static json_t *

@@ -28,26 +28,26 @@
 enum segments_result {
 	SEGMENTS_OK,
 	SEGMENTS_NOT_FOUND,
-	SEGMENTS_NAME_TAKEN,       /* another segment has this name, in any case */
+	SEGMENTS_NAME_TAKEN,	   /* another segment has this name, in any case */
 	SEGMENTS_UNKNOWN_OFFERING, /* an offering id that does not exist */
-	SEGMENTS_NO_CHANGE,        /* update with nothing different; archive of an archived one */
-	SEGMENTS_ERROR,            /* database trouble: see db_error(c) */
+	SEGMENTS_NO_CHANGE,	   /* update with nothing different; archive of an archived one */
+	SEGMENTS_ERROR,		   /* database trouble: see db_error(c) */
 };
 
 /* The list's filters, straight from the query string. */
 struct segments_filter {
-	const char *q;     /* part of the name or description; NULL or "" = any */
-	int archived;      /* 1: archived segments too */
+	const char *q;	   /* part of the name or description; NULL or "" = any */
+	int archived;	   /* 1: archived segments too */
 	const char *after; /* keyset cursor: the id of the last segment of the previous page */
 };
 
 /* What the form submits, normalised and validated. */
 struct segment_input {
 	const char *name;
-	const char *description;           /* NULL = none */
-	const char *const *offering_ids;   /* chosen offerings (UUIDs) */
+	const char *description;	 /* NULL = none */
+	const char *const *offering_ids; /* chosen offerings (UUIDs) */
 	size_t noffering_ids;
-	const char *new_offering;          /* a name to find or create and attach; NULL = none */
+	const char *new_offering; /* a name to find or create and attach; NULL = none */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "core/uuid.h"
 #include "domain/normalise.h"
 #include "domain/offerings.h"
+#include "domain/validate.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -32,7 +33,6 @@ static json_t *option_vm(json_t *offering, const char *q);
 static const char *find_ci(const char *hay, const char *needle);
 static const char *safe_return(const char *to);
 static int text_valid(const char *s);
-static size_t text_length(const char *s);
 
 void
 web_offerings_index(struct request *req)
@@ -67,7 +67,7 @@ web_offerings_create(struct request *req)
 				    json_string("The name holds characters that can’t be stored."));
 	else if (!(name = normalise_text(raw_name)))
 		json_object_set_new(errors, "name", json_string("Enter a name for the offering."));
-	else if (text_length(name) > OFFERINGS_NAME_MAX)
+	else if (validate_max_length(name, OFFERINGS_NAME_MAX))
 		json_object_set_new(errors, "name",
 				    json_string("Keep the name to 200 characters or fewer."));
 	if (raw_desc && !text_valid(raw_desc))
@@ -75,9 +75,10 @@ web_offerings_create(struct request *req)
 				    json_string("The description holds characters that can’t be "
 						"stored."));
 	else if ((description = normalise_text(raw_desc)) &&
-		 text_length(description) > OFFERINGS_DESCRIPTION_MAX)
-		json_object_set_new(errors, "description",
-				    json_string("Keep the description to 5,000 characters or fewer."));
+		 validate_max_length(description, OFFERINGS_DESCRIPTION_MAX))
+		json_object_set_new(
+		    errors, "description",
+		    json_string("Keep the description to 5,000 characters or fewer."));
 	if (!db) {
 		render_db_error(req, NULL);
 		goto out;
@@ -90,10 +91,9 @@ web_offerings_create(struct request *req)
 			       json_pack("{s:O}", "message",
 					 first ? first : json_object_get(errors, "description")));
 		} else {
-			json_t *form = json_pack("{s:s, s:s}", "name",
-						 raw_name && text_valid(raw_name) ? raw_name : "",
-						 "description",
-						 raw_desc && text_valid(raw_desc) ? raw_desc : "");
+			json_t *form = json_pack(
+			    "{s:s, s:s}", "name", raw_name && text_valid(raw_name) ? raw_name : "",
+			    "description", raw_desc && text_valid(raw_desc) ? raw_desc : "");
 
 			render_index(req, 422, db, NULL, form, json_incref(errors));
 		}
@@ -150,13 +150,13 @@ render_options(struct request *req, db_conn *db, const char *q)
 		return;
 	}
 	options = json_array();
-	json_array_foreach(found, i, o)
-		json_array_append_new(options, option_vm(o, q));
+	json_array_foreach(found, i, o) json_array_append_new(options, option_vm(o, q));
 	json_decref(found);
-	can_create = q && !exact && text_length(q) <= OFFERINGS_NAME_MAX &&
+	can_create = q && !exact && !validate_max_length(q, OFFERINGS_NAME_MAX) &&
 		     session_can(req, "offerings.create");
 	vm = json_pack("{s:s?, s:o, s:b, s:b, s:b}", "q", q, "options", options, "can_create",
-		       can_create, "has_options", json_array_size(options) > 0, "searched", q != NULL);
+		       can_create, "has_options", json_array_size(options) > 0, "searched",
+		       q != NULL);
 	render(req, 200, "offerings/_options", vm);
 }
 
@@ -183,8 +183,8 @@ render_index(struct request *req, unsigned status, db_conn *db, const char *q, j
 		       q ? q : "", "offerings", list, "has_offerings", n > 0, "filtered", q != NULL,
 		       "total_text", count, "return_to", status == 200 ? back : "/offerings",
 		       "has_return", strcmp(back, "/offerings") != 0);
-	json_object_set_new(vm, "form", form ? form : json_pack("{s:s, s:s}", "name", "",
-							       "description", ""));
+	json_object_set_new(vm, "form",
+			    form ? form : json_pack("{s:s, s:s}", "name", "", "description", ""));
 	if (errors) {
 		json_object_set_new(vm, "errors", errors);
 		json_object_set_new(vm, "has_errors", json_true());
@@ -245,50 +245,9 @@ safe_return(const char *to)
 	return to;
 }
 
-/* Well-formed UTF-8 (PostgreSQL and JSON accept nothing else), without overlongs or surrogates. */
+/* Strict UTF-8 without NUL: PostgreSQL text and JSON accept nothing else. */
 static int
 text_valid(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p;
-		size_t len, i;
-		unsigned cp;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return 0;
-		for (i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		p += len;
-	}
-	return 1;
-}
-
-/* Characters, not bytes, as the database's char_length counts them. */
-static size_t
-text_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
+	return validate_utf8(s, strlen(s)) == NULL;
 }

@@ -68,5 +68,23 @@ const struct route routes_table[] = {
 	{"GET", "/offerings", web_offerings_index, ACCESS_SIGNED_IN, NULL},
 	{"POST", "/offerings", web_offerings_create, ACCESS_PERMISSION, "offerings.create"},
 
+	/* uploads, import progress, error reports and correction (web/imports.c); the
+	 * literal /imports/companies/… paths come before the /imports/{batch}/… ones */
+	{"GET", "/imports", web_imports_list, ACCESS_SIGNED_IN, NULL},
+	{"GET", "/imports/companies/new", web_imports_new, ACCESS_PERMISSION,
+	 "companies.upload_csv"},
+	{"POST", "/imports/companies", web_imports_create, ACCESS_PERMISSION,
+	 "companies.upload_csv"},
+	{"GET", "/imports/companies/template.csv", web_imports_template, ACCESS_SIGNED_IN, NULL},
+	{"GET", "/imports/{batch}", web_imports_show, ACCESS_SIGNED_IN, NULL},
+	{"GET", "/imports/{batch}/errors.csv", web_imports_errors_csv, ACCESS_PERMISSION,
+	 "export.csv"},
+	{"GET", "/imports/{batch}/failed-rows.csv", web_imports_failed_rows_csv, ACCESS_PERMISSION,
+	 "export.csv"},
+	{"GET", "/imports/{batch}/fix", web_imports_fix_page, ACCESS_PERMISSION,
+	 "companies.upload_csv"},
+	{"POST", "/imports/{batch}/fix", web_imports_fix, ACCESS_PERMISSION,
+	 "companies.upload_csv"},
+
 	{NULL, NULL, NULL, ACCESS_PUBLIC, NULL},
 };

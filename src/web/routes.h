@@ -66,4 +66,15 @@ void web_segments_unarchive(struct request *req);
 void web_offerings_index(struct request *req);
 void web_offerings_create(struct request *req);
 
+/* web/imports.c */
+void web_imports_list(struct request *req);
+void web_imports_new(struct request *req);
+void web_imports_create(struct request *req);
+void web_imports_template(struct request *req);
+void web_imports_show(struct request *req);
+void web_imports_errors_csv(struct request *req);
+void web_imports_failed_rows_csv(struct request *req);
+void web_imports_fix_page(struct request *req);
+void web_imports_fix(struct request *req);
+
 #endif

@@ -28,6 +28,7 @@
 #include "domain/normalise.h"
 #include "domain/offerings.h"
 #include "domain/segments.h"
+#include "domain/validate.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -58,7 +59,6 @@ static void list_url(buf *out, const char *q, int archived, const char *after);
 static void redirect_segment(struct request *req, const char *id);
 static void set_status(struct request *req, int archive);
 static int text_valid(const char *s);
-static size_t text_length(const char *s);
 static json_t *text_json(const char *raw);
 
 /* ---------------------------------------------------------------- list */
@@ -78,9 +78,9 @@ web_segments_list(struct request *req)
 		after = NULL;
 	if (q && !text_valid(q))
 		q = NULL;
-	archived = archived_param && (strcmp(archived_param, "1") == 0 ||
-				      strcmp(archived_param, "on") == 0 ||
-				      strcmp(archived_param, "true") == 0);
+	archived = archived_param &&
+		   (strcmp(archived_param, "1") == 0 || strcmp(archived_param, "on") == 0 ||
+		    strcmp(archived_param, "true") == 0);
 	f = (struct segments_filter){q, archived, after};
 	if (!db) {
 		render_db_error(req, NULL);
@@ -120,7 +120,8 @@ web_segments_list(struct request *req)
 			buf_reset(&url);
 		}
 		if (json_is_string(json_object_get(page, "next"))) {
-			list_url(&url, q, archived, json_string_value(json_object_get(page, "next")));
+			list_url(&url, q, archived,
+				 json_string_value(json_object_get(page, "next")));
 			json_object_set_new(vm, "next_url", json_string(url.data));
 		}
 		buf_free(&url);
@@ -174,9 +175,10 @@ web_segments_create(struct request *req)
 		break;
 	}
 	case SEGMENTS_NAME_TAKEN:
-		json_object_set_new(f.errors, "name",
-				    json_string("A segment with this name already exists (names are "
-						"compared without regard to case). Choose another name."));
+		json_object_set_new(
+		    f.errors, "name",
+		    json_string("A segment with this name already exists (names are "
+				"compared without regard to case). Choose another name."));
 		render_new_form(req, 422, &f);
 		break;
 	case SEGMENTS_UNKNOWN_OFFERING:
@@ -242,9 +244,10 @@ web_segments_update(struct request *req)
 		render_error(req, 404, "There is no such segment.");
 		break;
 	case SEGMENTS_NAME_TAKEN:
-		json_object_set_new(f.errors, "name",
-				    json_string("Another segment already has this name (names are "
-						"compared without regard to case). Choose another name."));
+		json_object_set_new(
+		    f.errors, "name",
+		    json_string("Another segment already has this name (names are "
+				"compared without regard to case). Choose another name."));
 		render_segment_page(req, 422, id, &f);
 		break;
 	case SEGMENTS_UNKNOWN_OFFERING:
@@ -295,10 +298,11 @@ set_status(struct request *req, int archive)
 	switch (rc) {
 	case SEGMENTS_OK:
 		session_flash(req, "success",
-			      archive ? "Segment archived. It is hidden from the segment list and "
-					"accepts no new companies; unarchive it at any time."
-				      : "Segment unarchived. It is back in the list and accepts new "
-					"companies again.");
+			      archive
+				  ? "Segment archived. It is hidden from the segment list and "
+				    "accepts no new companies; unarchive it at any time."
+				  : "Segment unarchived. It is back in the list and accepts new "
+				    "companies again.");
 		redirect_segment(req, id);
 		break;
 	case SEGMENTS_NO_CHANGE:
@@ -340,8 +344,9 @@ form_read(struct request *req, struct segment_form *f)
 				    json_string("The name holds characters that can’t be stored. "
 						"Type it again."));
 	else if (!(f->name = normalise_text(f->raw_name)))
-		json_object_set_new(f->errors, "name", json_string("Enter a name for the segment."));
-	else if (text_length(f->name) > SEGMENTS_NAME_MAX)
+		json_object_set_new(f->errors, "name",
+				    json_string("Enter a name for the segment."));
+	else if (validate_max_length(f->name, SEGMENTS_NAME_MAX))
 		json_object_set_new(f->errors, "name",
 				    json_string("Keep the name to 200 characters or fewer."));
 
@@ -350,9 +355,10 @@ form_read(struct request *req, struct segment_form *f)
 				    json_string("The description holds characters that can’t be "
 						"stored. Type it again."));
 	else if ((f->description = normalise_text(f->raw_description)) &&
-		 text_length(f->description) > SEGMENTS_DESCRIPTION_MAX)
-		json_object_set_new(f->errors, "description",
-				    json_string("Keep the description to 5,000 characters or fewer."));
+		 validate_max_length(f->description, SEGMENTS_DESCRIPTION_MAX))
+		json_object_set_new(
+		    f->errors, "description",
+		    json_string("Keep the description to 5,000 characters or fewer."));
 
 	for (i = 0; i < f->noffering_ids; i++)
 		if (!uuid_valid(f->offering_ids[i]))
@@ -365,11 +371,12 @@ form_read(struct request *req, struct segment_form *f)
 						"stored. Type it again."));
 	} else if ((f->new_offering = normalise_text(f->raw_new_offering))) {
 		if (!session_can(req, "offerings.create"))
-			json_object_set_new(f->errors, "new_offering",
-					    json_string("Your roles can’t add offerings "
-							"(offerings.create). Choose from the list, or "
-							"leave this empty."));
-		else if (text_length(f->new_offering) > OFFERINGS_NAME_MAX)
+			json_object_set_new(
+			    f->errors, "new_offering",
+			    json_string("Your roles can’t add offerings "
+					"(offerings.create). Choose from the list, or "
+					"leave this empty."));
+		else if (validate_max_length(f->new_offering, OFFERINGS_NAME_MAX))
 			json_object_set_new(f->errors, "new_offering",
 					    json_string("Keep the offering name to 200 characters "
 							"or fewer."));
@@ -397,7 +404,8 @@ form_add(json_t *vm, db_conn *db, const struct segment_form *f, json_t *segment)
 	json_t *chosen, *picker;
 
 	if (f) {
-		const char **valid = f->noffering_ids ? xcalloc(f->noffering_ids, sizeof *valid) : NULL;
+		const char **valid =
+		    f->noffering_ids ? xcalloc(f->noffering_ids, sizeof *valid) : NULL;
 		size_t i, n = 0;
 
 		for (i = 0; i < f->noffering_ids; i++)
@@ -412,7 +420,8 @@ form_add(json_t *vm, db_conn *db, const struct segment_form *f, json_t *segment)
 	} else {
 		json_t *desc = segment ? json_object_get(segment, "description") : NULL;
 
-		chosen = segment ? json_incref(json_object_get(segment, "offerings")) : json_array();
+		chosen =
+		    segment ? json_incref(json_object_get(segment, "offerings")) : json_array();
 		json_object_set_new(
 		    vm, "form",
 		    json_pack("{s:s, s:s, s:s}", "name",
@@ -452,33 +461,36 @@ picker_vm(db_conn *db, json_t *chosen)
 	if (!active)
 		return NULL;
 	options = json_array();
-	json_array_foreach(active, i, o) {
+	json_array_foreach(active, i, o)
+	{
 		int on = 0;
 
-		json_array_foreach(chosen, j, ch)
-			if (strcasecmp(json_string_value(json_object_get(ch, "id")),
-				       json_string_value(json_object_get(o, "id"))) == 0)
-				on = 1;
+		json_array_foreach(
+		    chosen, j, ch) if (strcasecmp(json_string_value(json_object_get(ch, "id")),
+						  json_string_value(json_object_get(o, "id"))) == 0)
+		    on = 1;
 		json_array_append_new(options, json_pack("{s:O, s:O, s:b, s:b}", "id",
 							 json_object_get(o, "id"), "name",
 							 json_object_get(o, "name"), "checked", on,
 							 "inactive", 0));
 	}
 	chips = json_array();
-	json_array_foreach(chosen, j, ch) {
+	json_array_foreach(chosen, j, ch)
+	{
 		int listed = 0;
 
-		json_array_foreach(active, i, o)
-			if (strcasecmp(json_string_value(json_object_get(ch, "id")),
-				       json_string_value(json_object_get(o, "id"))) == 0)
-				listed = 1;
+		json_array_foreach(
+		    active, i, o) if (strcasecmp(json_string_value(json_object_get(ch, "id")),
+						 json_string_value(json_object_get(o, "id"))) == 0)
+		    listed = 1;
 		if (!listed)
 			json_array_append_new(options, json_pack("{s:O, s:O, s:b, s:b}", "id",
 								 json_object_get(ch, "id"), "name",
-								 json_object_get(ch, "name"), "checked",
-								 1, "inactive", 1));
-		json_array_append_new(chips, json_pack("{s:O, s:O}", "id", json_object_get(ch, "id"),
-						       "name", json_object_get(ch, "name")));
+								 json_object_get(ch, "name"),
+								 "checked", 1, "inactive", 1));
+		json_array_append_new(chips,
+				      json_pack("{s:O, s:O}", "id", json_object_get(ch, "id"),
+						"name", json_object_get(ch, "name")));
 	}
 	json_decref(active);
 	return json_pack("{s:o, s:o, s:b}", "options", options, "chosen", chips, "has_options",
@@ -495,8 +507,8 @@ render_new_form(struct request *req, unsigned status, const struct segment_form 
 		render_db_error(req, NULL);
 		return;
 	}
-	vm = json_pack("{s:s, s:s, s:s, s:b}", "title", "New segment", "action", "/segments",
-		       "submit_label", "Create segment", "creating", 1);
+	vm = json_pack("{s:s, s:s, s:s, s:s, s:b}", "title", "New segment", "action", "/segments",
+		       "submit_label", "Create segment", "cancel_url", "/segments", "creating", 1);
 	if (form_add(vm, db, f, NULL) != 0) {
 		json_decref(vm);
 		render_db_error(req, db);
@@ -544,13 +556,15 @@ render_segment_page(struct request *req, unsigned status, const char *id,
 	}
 	timeline_words(timeline);
 	buf_printf(&action, "/segments/%s", id);
-	vm = json_pack("{s:O, s:s, s:s, s:s, s:b, s:o, s:o, s:b, s:b}", "title",
-		       json_object_get(segment, "name"), "action", action.data, "submit_label",
-		       "Save changes", "cancel_url", action.data, "editable", editable,
-		       "company_links", company_links(id, json_object_get(segment, "companies")),
-		       "timeline", timeline, "has_assignments",
-		       json_array_size(json_object_get(segment, "assignments")) > 0, "has_offerings",
-		       json_array_size(json_object_get(segment, "offerings")) > 0);
+	vm = json_pack(
+	    "{s:O, s:s, s:s, s:s, s:b, s:o, s:o, s:b, s:b, s:b}", "title",
+	    json_object_get(segment, "name"), "action", action.data, "submit_label", "Save changes",
+	    "cancel_url", action.data, "editable", editable, "company_links",
+	    company_links(id, json_object_get(segment, "companies")), "timeline", timeline,
+	    "has_companies",
+	    json_integer_value(json_object_get(json_object_get(segment, "companies"), "total")) > 0,
+	    "has_assignments", json_array_size(json_object_get(segment, "assignments")) > 0,
+	    "has_offerings", json_array_size(json_object_get(segment, "offerings")) > 0);
 	buf_free(&action);
 	if (editable && form_add(vm, db, f, segment) != 0) {
 		json_decref(vm);
@@ -568,7 +582,8 @@ company_links(const char *id, json_t *counts)
 {
 	static const struct {
 		const char *status, *label;
-	} statuses[] = {{"pending", "Pending review"}, {"approved", "Approved"}, {"rejected", "Rejected"}};
+	} statuses[] = {
+	    {"pending", "Pending review"}, {"approved", "Approved"}, {"rejected", "Rejected"}};
 	json_t *links = json_array();
 	size_t i;
 
@@ -576,10 +591,12 @@ company_links(const char *id, json_t *counts)
 		json_int_t n = json_integer_value(json_object_get(counts, statuses[i].status));
 		char href[128];
 
-		snprintf(href, sizeof href, "/companies?segment=%s&status=%s", id, statuses[i].status);
-		json_array_append_new(links, json_pack("{s:s, s:s, s:I, s:s, s:b}", "status",
-						       statuses[i].status, "label", statuses[i].label,
-						       "count", n, "href", href, "is_zero", n == 0));
+		snprintf(href, sizeof href, "/companies?segment=%s&status=%s", id,
+			 statuses[i].status);
+		json_array_append_new(links,
+				      json_pack("{s:s, s:s, s:I, s:s, s:b}", "status",
+						statuses[i].status, "label", statuses[i].label,
+						"count", n, "href", href, "is_zero", n == 0));
 	}
 	return links;
 }
@@ -594,7 +611,8 @@ timeline_words(json_t *timeline)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(timeline, i, e) {
+	json_array_foreach(timeline, i, e)
+	{
 		const char *action = json_string_value(json_object_get(e, "action"));
 
 		if (action && strcmp(action, "unarchive") == 0)
@@ -612,7 +630,8 @@ list_rows(json_t *segments)
 	json_t *s;
 	size_t i;
 
-	json_array_foreach(segments, i, s) {
+	json_array_foreach(segments, i, s)
+	{
 		json_t *all = json_object_get(s, "offerings"), *shown = json_array();
 		size_t n = json_array_size(all), k;
 		buf more = BUF_INIT;
@@ -623,15 +642,16 @@ list_rows(json_t *segments)
 		json_object_set_new(s, "has_offerings", json_boolean(n > 0));
 		json_object_set_new(
 		    s, "has_companies",
-		    json_boolean(json_integer_value(json_object_get(
-				     json_object_get(s, "companies"), "total")) > 0));
+		    json_boolean(json_integer_value(json_object_get(json_object_get(s, "companies"),
+								    "total")) > 0));
 		if (n > ROW_OFFERINGS_SHOWN) {
 			buf_printf(&more, "+%zu more", n - ROW_OFFERINGS_SHOWN);
 			json_object_set_new(s, "offerings_more", json_string(more.data));
 		}
 		buf_free(&more);
-		json_object_set_new(s, "href", json_sprintf("/segments/%s",
-							     json_string_value(json_object_get(s, "id"))));
+		json_object_set_new(
+		    s, "href",
+		    json_sprintf("/segments/%s", json_string_value(json_object_get(s, "id"))));
 	}
 }
 
@@ -664,52 +684,11 @@ redirect_segment(struct request *req, const char *id)
 	resp_redirect(req, location);
 }
 
-/* Well-formed UTF-8 (PostgreSQL and JSON accept nothing else), without overlongs or surrogates. */
+/* Strict UTF-8 without NUL: PostgreSQL text and JSON accept nothing else. */
 static int
 text_valid(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p;
-		size_t len, i;
-		unsigned cp;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return 0;
-		for (i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		p += len;
-	}
-	return 1;
-}
-
-/* Characters, not bytes, as the database's char_length counts them. */
-static size_t
-text_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
+	return validate_utf8(s, strlen(s)) == NULL;
 }
 
 /* A posted value to show again; one that isn't valid UTF-8 can't be shown and comes back empty. */

@@ -35,6 +35,7 @@ static const struct {
 	{"/", "Home", NULL},
 	{"/segments", "Segments", NULL},
 	{"/companies", "Companies", NULL},
+	{"/imports", "Imports", NULL},
 	{"/approvals/companies", "Approvals", "companies.approve"},
 	{"/admin/users", "Users", "users.manage"},
 	{"/admin/grants", "Grants", "grants.manage"},
