@@ -407,6 +407,8 @@ http_dispatch(struct request *req)
 		render_method_not_allowed(req, allowed);
 		return;
 	}
+	if ((req->too_large || req->body_error) && http.identify)
+		http.identify(req);
 	if (req->too_large) {
 		render_error(req, 413, NULL);
 		return;

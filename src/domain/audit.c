@@ -99,6 +99,7 @@ static const struct {
     {"import", "imported"},
     {"export", "exported"},
     {"archive", "archived"},
+    {"unarchive", "unarchived"},
     {"delete", "removed"},
     {"remove", "removed"},
     {"password_reset_requested", "asked for a password reset"},

@@ -133,6 +133,12 @@ companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMPANIE
 			present[i] = raw != NULL;
 		if (!raw && partial)
 			continue;
+		/* The database holds UTF-8 only: say so on the field rather than fail the save. */
+		if (raw && (problem = validate_utf8(raw, strlen(raw))) != NULL) {
+			json_object_set_new(errors, f->column, json_string(problem));
+			nerr++;
+			continue;
+		}
 		switch (f->kind) {
 		case CF_NAME: out[i] = normalise_company_name(raw); break;
 		case CF_URL: out[i] = normalise_url(raw); break;
@@ -225,6 +231,8 @@ companies_filter_problem(const struct companies_filter *f)
 		return "That page link is no longer valid.";
 	if (f->q && strlen(f->q) > 200)
 		return "Search for at most 200 characters.";
+	if (f->q && validate_utf8(f->q, strlen(f->q)))
+		return "The search text is not valid UTF-8.";
 	return NULL;
 }
 

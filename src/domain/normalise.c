@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 #include "domain/validate.h"
 
 /* Stands in for a byte that does not start a valid UTF-8 character. */
@@ -111,7 +112,7 @@ normalise_email(const char *s)
 static size_t
 next_char(const char *s, size_t len, uint32_t *cp)
 {
-	size_t n = validate_utf8_next(s, len, cp);
+	size_t n = utf8_next(s, len, cp);
 
 	if (n == 0) {
 		*cp = NOT_A_CHAR;

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 #include "domain/normalise.h"
 
 #define EMAIL_MAX 254	   /* RFC 5321 path limit less the angle brackets */
@@ -135,7 +136,7 @@ check_chars(const char *s, size_t len, int *has_space)
 
 	*has_space = 0;
 	while (i < len) {
-		n = validate_utf8_next(s + i, len - i, &cp);
+		n = utf8_next(s + i, len - i, &cp);
 		if (n == 0)
 			return -1;
 		if (cp == ' ') {
@@ -168,7 +169,7 @@ check_label(const char *s, size_t len)
 	if (len == 0 || len > LABEL_MAX || s[0] == '-' || s[len - 1] == '-')
 		return -1;
 	while (i < len) {
-		n = validate_utf8_next(s + i, len - i, &cp);
+		n = utf8_next(s + i, len - i, &cp);
 		if (n == 0)
 			return -1;
 		if (cp < 0x80 ? !isalnum((int)cp) && cp != '-'
@@ -261,7 +262,7 @@ count_chars(const char *s, size_t len)
 	uint32_t cp;
 
 	while (i < len) {
-		n = validate_utf8_next(s + i, len - i, &cp);
+		n = utf8_next(s + i, len - i, &cp);
 		i += n ? n : 1;
 		count++;
 	}
@@ -269,56 +270,6 @@ count_chars(const char *s, size_t len)
 }
 
 /* ---------------------------------------------------------------- validators */
-
-size_t
-validate_utf8_next(const char *s, size_t len, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t n, i;
-	uint32_t c;
-
-	if (len == 0)
-		return 0;
-	if (u[0] < 0x80) {
-		*cp = u[0];
-		return 1;
-	}
-	/*
-	 * The second byte's range is what rules out overlong forms (E0, F0),
-	 * surrogates (ED) and code points above U+10FFFF (F4); C0, C1 and
-	 * F5–FF never start a character.
-	 */
-	if (u[0] >= 0xC2 && u[0] <= 0xDF) {
-		n = 2;
-		c = u[0] & 0x1F;
-	} else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
-		n = 3;
-		c = u[0] & 0x0F;
-		if (u[0] == 0xE0)
-			lo = 0xA0;
-		else if (u[0] == 0xED)
-			hi = 0x9F;
-	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
-		n = 4;
-		c = u[0] & 0x07;
-		if (u[0] == 0xF0)
-			lo = 0x90;
-		else if (u[0] == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (len < n || u[1] < lo || u[1] > hi)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if (u[i] < 0x80 || u[i] > 0xBF)
-			return 0;
-		c = (c << 6) | (u[i] & 0x3F);
-	}
-	*cp = c;
-	return n;
-}
 
 const char *
 validate_utf8(const char *s, size_t len)
@@ -329,7 +280,7 @@ validate_utf8(const char *s, size_t len)
 	while (i < len) {
 		if (s[i] == '\0')
 			return msg_nul;
-		n = validate_utf8_next(s + i, len - i, &cp);
+		n = utf8_next(s + i, len - i, &cp);
 		if (n == 0)
 			return msg_utf8;
 		i += n;

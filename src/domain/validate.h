@@ -55,12 +55,5 @@ const char *validate_utf8(const char *s, size_t len);
  */
 const char *validate_year(const char *s, int min, int max, int *out);
 
-/*
- * Decodes one strictly valid UTF-8 character at s (len ≥ 1 bytes available).
- * Returns its length in bytes (1–4) and stores the code point in *cp, or
- * returns 0 when the bytes at s do not start a valid character. The one UTF-8
- * decoder of this package: normalise.c walks text with it too.
- */
-size_t validate_utf8_next(const char *s, size_t len, uint32_t *cp);
 
 #endif

@@ -53,7 +53,6 @@ static void render_new_form(struct request *req, unsigned status, const struct s
 static void render_segment_page(struct request *req, unsigned status, const char *id,
 				const struct segment_form *f);
 static json_t *company_links(const char *id, json_t *counts);
-static void timeline_words(json_t *timeline);
 static void list_rows(json_t *segments);
 static void list_url(buf *out, const char *q, int archived, const char *after);
 static void redirect_segment(struct request *req, const char *id);
@@ -554,7 +553,6 @@ render_segment_page(struct request *req, unsigned status, const char *id,
 		render_db_error(req, db);
 		return;
 	}
-	timeline_words(timeline);
 	buf_printf(&action, "/segments/%s", id);
 	vm = json_pack(
 	    "{s:O, s:s, s:s, s:s, s:b, s:o, s:o, s:b, s:b, s:b}", "title",
@@ -599,25 +597,6 @@ company_links(const char *id, json_t *counts)
 						"count", n, "href", href, "is_zero", n == 0));
 	}
 	return links;
-}
-
-/*
- * Words the shared timeline doesn't know yet: "unarchive" would read as its
- * own name, so it is put in the past tense here like every other action.
- */
-static void
-timeline_words(json_t *timeline)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(timeline, i, e)
-	{
-		const char *action = json_string_value(json_object_get(e, "action"));
-
-		if (action && strcmp(action, "unarchive") == 0)
-			json_object_set_new(e, "verb", json_string("unarchived"));
-	}
 }
 
 /*
