@@ -134,7 +134,11 @@
     if (i >= 0) focusRow(i, !e.target.closest('a, button, summary, textarea, input'));
   });
 
-  /* A decision swapped into a row: on success the row leaves and the next one is focused. */
+  /*
+   * A decision came back (from a queue row, the quick view or the panel). On
+   * success the company's queue row leaves and the next row is focused, and a
+   * panel showing that company is reloaded so it never shows stale buttons.
+   */
   document.addEventListener('htmx:afterSwap', function (e) {
     var target = e.detail && e.detail.target;
     if (!target) return;
@@ -144,19 +148,25 @@
     }
     var decided = target.querySelector && target.querySelector('[data-decided]');
     if (!decided) return;
-    var row = target.closest('tr[data-id]');
-    if (decided.getAttribute('data-decided') === 'ok') {
-      announce(decided.textContent, 'success');
-      if (row && table && table.contains(row)) {
-        var i = rows().indexOf(row);
-        row.remove();
-        if (i >= 0) index = i;
-        if (!rows().length) { window.location.reload(); return; }
-        focusRow(index);
-      }
-    } else {
-      announce(decided.textContent, 'error');
-      if (row) focusRow(rows().indexOf(row));
+    var id = decided.getAttribute('data-id');
+    var ok = decided.getAttribute('data-decided') === 'ok';
+    announce(decided.textContent, ok ? 'success' : 'error');
+    var row = document.getElementById('queue-' + id);
+    if (!ok) {
+      if (row && table && table.contains(row)) focusRow(rows().indexOf(row));
+      return;
+    }
+    if (row && table && table.contains(row)) {
+      var i = rows().indexOf(row);
+      var rowHadFocus = row.contains(document.activeElement) || row.classList.contains('is-focused');
+      row.remove();
+      if (i >= 0) index = i;
+      if (!rows().length) { window.location.reload(); return; }
+      focusRow(index, rowHadFocus);
+    }
+    var panelCard = document.querySelector('#panel [data-company="' + id + '"]');
+    if (panelCard && window.htmx) {
+      window.htmx.ajax('GET', '/companies/' + id + '/panel', { target: '#panel', swap: 'innerHTML' });
     }
   });
 

@@ -44,6 +44,8 @@
     var el = region(id);
     if (!isOpen(el)) { close(id); return; }
     document.body.classList.add('has-' + id);
+    var active = document.activeElement;
+    if (!returnFocus[id] && active && active !== document.body && !el.contains(active)) returnFocus[id] = active;
     focusInto(el);
   }
 
@@ -55,7 +57,16 @@
 
   document.addEventListener('htmx:afterSwap', function (e) {
     var t = e.detail && e.detail.target;
-    if (t && (t.id === 'popup' || t.id === 'panel')) opened(t.id);
+    if (t && (t.id === 'popup' || t.id === 'panel')) {
+      /* "Open" in a quick view replaces it with the panel; focus goes back to where the quick view came from. */
+      if (t.id === 'panel' && isOpen(region('popup'))) {
+        returnFocus.panel = returnFocus.popup;
+        returnFocus.popup = null;
+        region('popup').replaceChildren();
+        document.body.classList.remove('has-popup');
+      }
+      opened(t.id);
+    }
   });
 
   document.addEventListener('keydown', function (e) {
@@ -89,6 +100,8 @@
   }
 
   function init() {
+    /* Keyboard hints and other things that only work with this script show from now on (.js-only). */
+    document.documentElement.classList.add('js');
     addDismiss(document);
     ['popup', 'panel'].forEach(function (id) { if (isOpen(region(id))) opened(id); });
   }

@@ -59,6 +59,7 @@ static void companies_build_query(const struct companies_filter *f, buf *sql,
 				  char *cur_ts, char *cur_id);
 static int companies_parse_cursor(const char *after, char ts[40], char id[37]);
 static json_t *companies_row(PGresult *res, int i);
+static json_t *companies_meta(PGresult *res, int i, const char *place);
 static const char *companies_value(PGresult *res, int row, int col);
 static json_t *companies_nullable(const char *s);
 static void companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen);
@@ -179,14 +180,20 @@ companies_values_free(char *out[COMPANIES_NFIELDS])
 
 /* ------------------------------------------------------------------- list */
 
+/* A real calendar date: 2021-02-31 is refused here, not by PostgreSQL's cast. */
 static int
 companies_valid_date(const char *s)
 {
-	int y, m, d;
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d, leap;
 	char extra;
 
-	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3 &&
-	       y >= 1900 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 1900 || y > 9999 || m < 1 ||
+	    m > 12 || d < 1)
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= days[m - 1] + (m == 2 && leap);
 }
 
 /* A cursor is "<created_at ISO 8601 with microseconds>_<uuid>". */
@@ -203,6 +210,14 @@ companies_parse_cursor(const char *after, char ts[40], char id[37])
 	if (tlen != 27 || sscanf(after, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &y, &mo, &d, &h, &mi, &sec,
 				 &us) != 7)
 		return -1;
+	{
+		char date[11];
+
+		memcpy(date, after, 10);
+		date[10] = '\0';
+		if (!companies_valid_date(date) || h > 23 || mi > 59 || sec > 59 || us < 0)
+			return -1;
+	}
 	memcpy(ts, after, tlen);
 	ts[tlen] = '\0';
 	snprintf(id, 37, "%s", sep + 1);
@@ -302,6 +317,27 @@ companies_nullable(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* "acme.com · Robotics · Lyon, France" without dangling separators: the queue's second line. */
+static json_t *
+companies_meta(PGresult *res, int i, const char *place)
+{
+	const char *parts[3] = {companies_value(res, i, 2), companies_value(res, i, 4), place};
+	buf b = BUF_INIT;
+	json_t *s;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		if (!parts[k] || !*parts[k])
+			continue;
+		if (b.len)
+			buf_puts(&b, " · ");
+		buf_puts(&b, parts[k]);
+	}
+	s = json_string(b.data ? b.data : "");
+	buf_free(&b);
+	return s;
+}
+
 static json_t *
 companies_row(PGresult *res, int i)
 {
@@ -327,6 +363,7 @@ companies_row(PGresult *res, int i)
 			"segment_id", PQgetvalue(res, i, 13), "rejection_reason",
 			companies_nullable(companies_value(res, i, 14)));
 	json_object_set_new(row, PQgetvalue(res, i, 3), json_true()); /* {{#pending}} etc. */
+	json_object_set_new(row, "meta", companies_meta(res, i, place.data));
 	buf_free(&place);
 	return row;
 }
@@ -750,9 +787,14 @@ enum companies_result
 companies_reject(db_conn *c, const char *actor, const char *id, const char *reason, char *msg,
 		 size_t msglen)
 {
-	char *clean = normalise_text(reason);
+	char *clean;
 	enum companies_result r;
 
+	if (reason && validate_utf8(reason, strlen(reason))) {
+		snprintf(msg, msglen, "The reason is not valid UTF-8 text.");
+		return COMPANIES_INVALID;
+	}
+	clean = normalise_text(reason);
 	if (!clean) {
 		snprintf(msg, msglen, "Give a reason for the rejection.");
 		return COMPANIES_INVALID;

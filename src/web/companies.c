@@ -18,6 +18,7 @@
 #include "core/uuid.h"
 #include "domain/audit.h"
 #include "domain/companies.h"
+#include "domain/validate.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -179,6 +180,8 @@ list_page(struct request *req, int queue)
 		if (f.batch_id && !uuid_valid(f.batch_id))
 			f.batch_id = NULL;
 		f.from = f.to = NULL;
+		if (f.q && (strlen(f.q) > 200 || validate_utf8(f.q, strlen(f.q))))
+			f.q = NULL;
 		if (!queue)
 			f.status = companies_filter_problem(&f) ? NULL : f.status;
 	}
@@ -364,7 +367,10 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
 	json_object_set_new(co, "title", json_string(json_string_value(json_object_get(co, "name"))));
 	json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
+	/* section headings sit under the page's h1, or under the panel's h2 */
+	json_object_set_new(co, "hl", json_integer(req_is_htmx(req) ? 3 : 2));
 	json_object_set_new(co, "inline", json_true());
+	json_object_set_new(co, "ctx", json_string("panel"));
 	if (errors && json_object_size(errors))
 		json_object_set_new(co, "has_errors", json_true());
 	render(req, status, tmpl, co);
@@ -399,6 +405,7 @@ web_companies_peek(struct request *req)
 	if (co) {
 		json_object_set_new(co, "title", json_string(json_string_value(json_object_get(co, "name"))));
 		json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
+		json_object_set_new(co, "ctx", json_string("peek"));
 		render(req, 200, "companies/peek", co);
 	}
 }
