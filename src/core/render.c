@@ -95,6 +95,13 @@ render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm)
 			   "flash");
 	if (title)
 		json_object_set(layout, "title", title);
+	/*
+	 * A page that must reload itself without JavaScript (import progress)
+	 * sets refresh; the layout puts the <meta> in a <noscript> in the head,
+	 * outside anything htmx swaps, so scripted pages never see it.
+	 */
+	if (json_object_get(vm, "refresh"))
+		json_object_set(layout, "refresh", json_object_get(vm, "refresh"));
 	buf_free(&page);
 	json_decref(vm);
 	if (render_ctx_hook)

@@ -15,8 +15,9 @@
  *   - correcting needs the kind's upload permission (companies.upload_csv)
  *     and nothing more: a colleague may finish someone else's upload;
  *   - the batch page polls (htmx, every second) only while processing, and
- *     without JavaScript refreshes itself every 2 s through a <meta> in a
- *     <noscript> (the CSP allows it: it is not a script);
+ *     without JavaScript refreshes itself every 2 s through the layout's
+ *     <noscript><meta refresh> (view model key refresh; the CSP allows it:
+ *     it is not a script, and htmx never swaps the head);
  *   - the grid's cells are named c<row>_<column index in the file's header>;
  *     POST /fix with `row` re-checks that row (its button, or Enter through
  *     assets/js/imports.js; htmx gets the row back in place), with `rows`
@@ -342,6 +343,8 @@ batch_view(struct request *req, db_conn *db, json_t *b)
 	json_object_set_new(b, "title",
 			    json_string(json_string_value(json_object_get(b, "file_name"))));
 	json_object_set_new(b, status, json_true());
+	if (processing)
+		json_object_set_new(b, "refresh", json_integer(2));
 	json_object_set_new(b, "queued", json_boolean(processing && job && !strcmp(job, "queued")));
 	phase = progress ? json_string_value(json_object_get(progress, "phase")) : NULL;
 	json_object_set_new(b, "importing", json_boolean(phase && !strcmp(phase, "importing")));

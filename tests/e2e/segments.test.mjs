@@ -229,7 +229,9 @@ describe('segments and offerings', { timeout: 180_000 }, () => {
     await page.getByText(/Segment archived/).waitFor();
     assert.equal(await page.locator('.segment-head .badge-archived').count(), 1);
 
-    await page.goto(`${server.baseURL}/segments`);
+    // Searched by this run's tag: the browser-test database keeps earlier runs' segments,
+    // which would push this one off the first page.
+    await page.goto(`${server.baseURL}/segments?q=${encodeURIComponent(RUN)}`);
     await page.waitForFunction(() => typeof window.htmx === 'object');
     assert.equal(await page.getByRole('link', { name: segmentName, exact: true }).count(), 0, 'archived is hidden');
     assert.equal(await page.getByRole('link', { name: `DACH Manufacturing ${RUN}` }).count(), 1);
