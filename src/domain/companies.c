@@ -60,6 +60,7 @@ static void companies_build_query(const struct companies_filter *f, buf *sql,
 static int companies_parse_cursor(const char *after, char ts[40], char id[37]);
 static json_t *companies_row(PGresult *res, int i);
 static json_t *companies_meta(PGresult *res, int i, const char *place);
+static json_t *companies_id_names(db_conn *c, db_stmt *st);
 static const char *companies_value(PGresult *res, int row, int col);
 static json_t *companies_nullable(const char *s);
 static void companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen);
@@ -520,10 +521,11 @@ companies_get(db_conn *c, const char *id, int *err)
 	return o;
 }
 
-json_t *
-companies_active_segments(db_conn *c)
+/* [{id, name}] from a statement returning those two columns. */
+static json_t *
+companies_id_names(db_conn *c, db_stmt *st)
 {
-	PGresult *res = db_exec(c, &stmt_active_segments, 0, NULL);
+	PGresult *res = db_exec(c, st, 0, NULL);
 	json_t *list;
 	int i;
 
@@ -538,20 +540,15 @@ companies_active_segments(db_conn *c)
 }
 
 json_t *
+companies_active_segments(db_conn *c)
+{
+	return companies_id_names(c, &stmt_active_segments);
+}
+
+json_t *
 companies_creators(db_conn *c)
 {
-	PGresult *res = db_exec(c, &stmt_creators, 0, NULL);
-	json_t *list;
-	int i;
-
-	if (!res)
-		return NULL;
-	list = json_array();
-	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, json_pack("{s:s, s:s}", "id", PQgetvalue(res, i, 0),
-						      "name", PQgetvalue(res, i, 1)));
-	PQclear(res);
-	return list;
+	return companies_id_names(c, &stmt_creators);
 }
 
 /* The segment must exist and be active: only active segments take new companies. */

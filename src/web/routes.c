@@ -86,5 +86,8 @@ const struct route routes_table[] = {
 	{"POST", "/imports/{batch}/fix", web_imports_fix, ACCESS_PERMISSION,
 	 "companies.upload_csv"},
 
+	/* search across segments and companies (web/search.c) */
+	{"GET", "/search", web_search, ACCESS_SIGNED_IN, NULL},
+
 	{NULL, NULL, NULL, ACCESS_PUBLIC, NULL},
 };

@@ -77,4 +77,7 @@ void web_imports_failed_rows_csv(struct request *req);
 void web_imports_fix_page(struct request *req);
 void web_imports_fix(struct request *req);
 
+/* web/search.c */
+void web_search(struct request *req);
+
 #endif

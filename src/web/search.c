@@ -1,0 +1,74 @@
+/*
+ * search — the global search box in the header: one query across segments
+ * and companies (contacts join when they exist), each group a short list
+ * that links to the full, filtered list.
+ *
+ * It reuses each module's own list query with its search filter, so a result
+ * here is exactly what that list would show for the same words.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/render.h"
+#include "domain/companies.h"
+#include "domain/segments.h"
+#include "domain/validate.h"
+#include "web/routes.h"
+
+#define SEARCH_PER_GROUP 10
+
+void
+web_search(struct request *req)
+{
+	const char *q = req_query(req, "q");
+	struct companies_filter cf;
+	struct segments_filter sf;
+	json_t *vm, *companies = NULL, *segments = NULL;
+	char *next = NULL;
+	db_conn *db;
+
+	vm = json_pack("{s:s, s:s}", "title", "Search", "q", q ? q : "");
+	if (!q || !*q) {
+		render(req, 200, "search", vm);
+		return;
+	}
+	if (strlen(q) > 200 || validate_utf8(q, strlen(q))) {
+		json_object_set_new(vm, "error",
+				    json_string("Search for at most 200 characters of text."));
+		render(req, 200, "search", vm);
+		return;
+	}
+	db = req_db(req);
+	if (!db) {
+		json_decref(vm);
+		render_db_error(req, NULL);
+		return;
+	}
+	memset(&cf, 0, sizeof cf);
+	cf.q = q;
+	cf.limit = SEARCH_PER_GROUP;
+	memset(&sf, 0, sizeof sf);
+	sf.q = q;
+	sf.archived = 1;
+	companies = companies_list(db, &cf, &next);
+	segments = companies ? segments_list(db, &sf) : NULL;
+	if (!companies || !segments) {
+		json_decref(companies);
+		json_decref(vm);
+		render_db_error(req, db);
+		return;
+	}
+	json_object_set_new(vm, "searched", json_true());
+	json_object_set_new(vm, "companies", companies);
+	json_object_set_new(vm, "companies_more", json_boolean(next != NULL));
+	json_object_set(vm, "segments", json_object_get(segments, "segments"));
+	json_object_set_new(vm, "has_companies", json_boolean(json_array_size(companies) > 0));
+	json_object_set_new(vm, "has_segments",
+			    json_boolean(json_array_size(json_object_get(segments, "segments")) > 0));
+	json_object_set_new(vm, "nothing", json_boolean(json_array_size(companies) == 0 &&
+							json_array_size(json_object_get(
+								segments, "segments")) == 0));
+	json_decref(segments);
+	free(next);
+	render(req, 200, "search", vm);
+}
