@@ -1,0 +1,1 @@
+SELECT id, name FROM segments WHERE status = 'active' ORDER BY lower(name);
