@@ -36,7 +36,7 @@ static const char *nonempty(const char *s);
 static void filter_from_request(struct request *req, struct companies_filter *f, int queue);
 static void filter_query(const struct companies_filter *f, buf *out);
 static json_t *filter_vm(struct request *req, db_conn *db, const struct companies_filter *f,
-			 const char *base);
+			 const char *base, int with_options);
 static json_t *options_selected(json_t *list, const char *selected);
 static json_t *new_form_fields(struct request *req, json_t *errors);
 static const char *form_get(void *ctx, const char *column);
@@ -117,12 +117,18 @@ options_selected(json_t *list, const char *selected)
 	return list;
 }
 
+/*
+ * The filter bar's view model. with_options 0 (the rows of a next page) skips
+ * the segment and researcher pick lists: two queries the rows do not show.
+ */
 static json_t *
-filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, const char *base)
+filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, const char *base,
+	  int with_options)
 {
 	static const char *const statuses[] = {"pending", "approved", "rejected"};
 	json_t *vm = json_object(), *st = json_array();
-	json_t *segments = companies_active_segments(db), *creators = companies_creators(db);
+	json_t *segments = with_options ? companies_active_segments(db) : NULL;
+	json_t *creators = with_options ? companies_creators(db) : NULL;
 	buf q = BUF_INIT;
 	size_t i;
 
@@ -162,6 +168,7 @@ list_page(struct request *req, int queue)
 	db_conn *db;
 	buf url = BUF_INIT, q = BUF_INIT;
 	const char *base = queue ? "/approvals/companies" : "/companies";
+	int rows_only;
 
 	filter_from_request(req, &f, queue);
 	problem = companies_filter_problem(&f);
@@ -196,10 +203,11 @@ list_page(struct request *req, int queue)
 		http_urlencode(&url, next);
 		free(next);
 	}
+	rows_only = req_is_htmx(req) && f.after;
 	vm = json_pack("{s:s, s:o, s:s, s:o, s:b, s:b}", "title",
 		       queue ? "Approval queue · Companies" : "Companies", "rows", rows, "next_url",
-		       url.data ? url.data : "", "filters", filter_vm(req, db, &f, base), "queue",
-		       queue, "first_page", f.after == NULL);
+		       url.data ? url.data : "", "filters", filter_vm(req, db, &f, base, !rows_only),
+		       "queue", queue, "first_page", f.after == NULL);
 	json_object_set_new(vm, "empty", json_boolean(json_array_size(rows) == 0 && !f.after));
 	if (problem)
 		json_object_set_new(vm, "filter_error", json_string(problem));
@@ -207,9 +215,9 @@ list_page(struct request *req, int queue)
 	buf_free(&q);
 	/* the next page of an infinite scroll wants only its rows */
 	render(req, 200,
-	       req_is_htmx(req) && f.after ? (queue ? "approvals/_company_rows" : "companies/_rows")
-	       : queue                     ? "approvals/companies"
-					   : "companies/list",
+	       rows_only ? (queue ? "approvals/_company_rows" : "companies/_rows")
+	       : queue   ? "approvals/companies"
+			 : "companies/list",
 	       vm);
 }
 
