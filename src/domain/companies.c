@@ -104,8 +104,14 @@ DB_STMT(stmt_company_decided,
 	"FROM companies c LEFT JOIN users u ON u.id = c.status_changed_by WHERE c.id = $1");
 DB_STMT(stmt_active_segments,
 	"SELECT id, name FROM segments WHERE status = 'active' ORDER BY lower(name)");
-DB_STMT(stmt_creators, "SELECT u.id, u.name FROM users u WHERE EXISTS "
-		       "(SELECT 1 FROM companies c WHERE c.created_by = u.id) ORDER BY lower(u.name)");
+/* One statement for both lists: every list page shows them, and round trips are what cost. */
+DB_STMT(stmt_filter_options,
+	"SELECT json_build_object("
+	"'segments', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name) "
+	"ORDER BY lower(name)), '[]') FROM segments WHERE status = 'active'), "
+	"'researchers', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
+	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS "
+	"(SELECT 1 FROM companies c WHERE c.created_by = u.id)))");
 
 /* ------------------------------------------------------------- field rules */
 
@@ -546,9 +552,16 @@ companies_active_segments(db_conn *c)
 }
 
 json_t *
-companies_creators(db_conn *c)
+companies_filter_options(db_conn *c)
 {
-	return companies_id_names(c, &stmt_creators);
+	PGresult *res = db_exec(c, &stmt_filter_options, 0, NULL);
+	json_t *o;
+
+	if (!res)
+		return NULL;
+	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	return o;
 }
 
 /* The segment must exist and be active: only active segments take new companies. */

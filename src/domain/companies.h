@@ -96,8 +96,12 @@ json_t *companies_get(db_conn *c, const char *id, int *err);
 
 /* Active segments for pickers: [{id, name}]. */
 json_t *companies_active_segments(db_conn *c);
-/* People who have created companies, for the researcher filter: [{id, name}]. */
-json_t *companies_creators(db_conn *c);
+/*
+ * The filter bar's pick lists in one round trip: {segments: [{id, name}]
+ * (active), researchers: [{id, name}] (people who have created companies)}.
+ * NULL on a database error.
+ */
+json_t *companies_filter_options(db_conn *c);
 
 enum companies_result {
 	COMPANIES_OK,

@@ -127,8 +127,9 @@ filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, co
 {
 	static const char *const statuses[] = {"pending", "approved", "rejected"};
 	json_t *vm = json_object(), *st = json_array();
-	json_t *segments = with_options ? companies_active_segments(db) : NULL;
-	json_t *creators = with_options ? companies_creators(db) : NULL;
+	json_t *options = with_options ? companies_filter_options(db) : NULL;
+	json_t *segments = json_incref(json_object_get(options, "segments"));
+	json_t *creators = json_incref(json_object_get(options, "researchers"));
 	buf q = BUF_INIT;
 	size_t i;
 
@@ -153,6 +154,7 @@ filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, co
 					 f->show_duplicates || f->show_inactive));
 	json_object_set_new(vm, "query", json_string(q.data ? q.data : ""));
 	json_object_set_new(vm, "base", json_string(base));
+	json_decref(options);
 	(void)req;
 	buf_free(&q);
 	return vm;
