@@ -27,14 +27,15 @@ web_search(struct request *req)
 	char *next = NULL;
 	db_conn *db;
 
-	vm = json_pack("{s:s, s:s}", "title", "Search", "q", q ? q : "");
-	if (!q || !*q) {
-		render(req, 200, "search", vm);
+	/* checked before anything holds it: a JSON string must be valid UTF-8 */
+	if (q && (strlen(q) > 200 || validate_utf8(q, strlen(q)))) {
+		render(req, 200, "search",
+		       json_pack("{s:s, s:s, s:s}", "title", "Search", "q", "", "error",
+				 "Search for at most 200 characters of text."));
 		return;
 	}
-	if (strlen(q) > 200 || validate_utf8(q, strlen(q))) {
-		json_object_set_new(vm, "error",
-				    json_string("Search for at most 200 characters of text."));
+	vm = json_pack("{s:s, s:s}", "title", "Search", "q", q ? q : "");
+	if (!q || !*q) {
 		render(req, 200, "search", vm);
 		return;
 	}

@@ -1977,6 +1977,43 @@ test_keyset_pagination(void **state)
 	}
 }
 
+/* The header's search: companies and segments by part of their name, for any signed-in user. */
+static void
+test_search(void **state)
+{
+	char name[160], path[200];
+	struct itest_resp r;
+	char *co;
+
+	(void)state;
+	snprintf(name, sizeof name, "Zyqfind Widgets %d", tag);
+	co = insert_company(seg_main, name, ada.id);
+	snprintf(path, sizeof path, "/search?q=zyqfind%%20widgets%%20%d", tag);
+	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, name);
+	assert_contains(r.body.data, co);
+	itest_resp_free(&r);
+
+	snprintf(path, sizeof path, "/search?q=itest%%20companies%%20%d%%20main", tag);
+	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, seg_main);
+	itest_resp_free(&r);
+
+	call(&rex, "GET", "/search?q=qqq-nothing-matches-qqq", NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, "Nothing matches");
+	itest_resp_free(&r);
+
+	/* bytes that are not text get a message, not a server error */
+	call(&rex, "GET", "/search?q=%C3%28", NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, "200 characters of text");
+	itest_resp_free(&r);
+	free(co);
+}
+
 int
 main(void)
 {
@@ -1997,6 +2034,7 @@ main(void)
 	    cmocka_unit_test(test_export_neutralises_formulas),
 	    cmocka_unit_test(test_keyset_pagination),
 	    cmocka_unit_test(test_naughty_strings),
+	    cmocka_unit_test(test_search),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
