@@ -13,7 +13,7 @@ SHELL := /bin/bash
 
 DEB_PACKAGES := gcc clang make pkg-config libc6-dev libmicrohttpd-dev libpq-dev libcsv-dev \
 	libargon2-dev libjansson-dev libcmocka-dev libcurl4-gnutls-dev postgresql-15 \
-	nodejs npm chromium python3-aiosmtpd wrk openssl curl ca-certificates procps
+	nodejs npm chromium fonts-liberation python3-aiosmtpd wrk openssl curl ca-certificates procps
 PKGS := libmicrohttpd libpq jansson libargon2 libcurl
 
 CC ?= cc
