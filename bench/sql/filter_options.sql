@@ -1,0 +1,1 @@
+SELECT json_build_object('segments', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name) ORDER BY lower(name)), '[]') FROM segments WHERE status = 'active'), 'researchers', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS (SELECT 1 FROM companies c WHERE c.created_by = u.id)));
