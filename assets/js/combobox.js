@@ -179,6 +179,7 @@
       creating = true;
       box.classList.add('is-busy');
       var before = chips.children.length;
+      // No source element: htmx posts from <body>, so the body's hx-encoding makes this multipart.
       htmx.ajax('POST', '/offerings', {
         target: chips,
         swap: 'beforeend',

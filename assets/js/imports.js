@@ -3,7 +3,8 @@
  * The page works without this file: Enter then submits the whole grid.
  *
  * - Enter in a cell re-checks that row only: it clicks the row's "Re-check"
- *   button, which htmx posts and replaces with the row's new state.
+ *   button, which htmx posts and replaces with the row's new state. In a
+ *   multi-line cell (a textarea) Enter starts a new line, as everywhere.
  * - After the swap, focus goes to the first cell still in error in that row,
  *   or, when the row was imported, to the first cell of the next failed row,
  *   so fixing a list of rows never needs the mouse.
@@ -36,11 +37,11 @@
     var row = document.getElementById('fix-row-' + pending);
     pending = null;
     if (!row) return;
-    var target = row.querySelector('input[aria-invalid="true"]');
+    var target = row.querySelector('input[aria-invalid="true"], textarea[aria-invalid="true"]');
     if (!target) {
       var next = row.nextElementSibling;
       while (next && next.classList.contains('is-done')) next = next.nextElementSibling;
-      target = next ? next.querySelector('input:not([type="hidden"])') : null;
+      target = next ? next.querySelector('input:not([type="hidden"]), textarea') : null;
     }
     if (target) {
       target.focus();

@@ -6,6 +6,7 @@
  *   a click on the popup backdrop, or any [data-close] button empties the region and
  *   returns focus to where it was.
  * - .flash messages get a dismiss button.
+ * - htmx requests carry only the HX-* headers the server reads (see below).
  * No inline script or style is used (the CSP forbids both).
  */
 (function () {
@@ -84,6 +85,26 @@
     }
     var popup = region('popup');
     if (e.target === popup) close('popup');
+  });
+
+  /*
+   * Kore 4.1 reads at most 25 header lines per request (the request line included) and
+   * drops the rest without a word; Chromium sends Cookie last, so each header htmx adds
+   * (HX-Trigger, HX-Trigger-Name, HX-Target, HX-Current-URL, …) can push the session
+   * cookie out of the request. The server reads only HX-Request (req_is_htmx), so every
+   * other HX-* header goes; X-CSRF-Token (hx-headers on <body>) stays.
+   * Form bodies are multipart (hx-encoding on <body>): Kore drops urlencoded values with
+   * line breaks or tabs and parses at most 20 urlencoded fields.
+   */
+  var HX_HEADERS_READ = { 'hx-request': true };
+
+  document.addEventListener('htmx:configRequest', function (e) {
+    var headers = e.detail && e.detail.headers;
+    if (!headers) return;
+    Object.keys(headers).forEach(function (name) {
+      var lower = name.toLowerCase();
+      if (lower.indexOf('hx-') === 0 && !HX_HEADERS_READ[lower]) delete headers[name];
+    });
   });
 
   function addDismiss(root) {

@@ -150,6 +150,7 @@ companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMPANIE
 		switch (f->kind) {
 		case CF_NAME: out[i] = normalise_company_name(raw); break;
 		case CF_URL: out[i] = normalise_url(raw); break;
+		case CF_LONG: out[i] = normalise_multiline(raw); break;
 		default: out[i] = normalise_text(raw); break;
 		}
 		if (!out[i]) {
@@ -804,7 +805,7 @@ companies_reject(db_conn *c, const char *actor, const char *id, const char *reas
 		snprintf(msg, msglen, "The reason is not valid UTF-8 text.");
 		return COMPANIES_INVALID;
 	}
-	clean = normalise_text(reason);
+	clean = normalise_multiline(reason);
 	if (!clean) {
 		snprintf(msg, msglen, "Give a reason for the rejection.");
 		return COMPANIES_INVALID;

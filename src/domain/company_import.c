@@ -66,22 +66,23 @@ DB_STMT(st_lower, "SELECT lower($1)");
 static const struct imports_column company_columns[COMPANY_COLUMNS] = {
     {"Company Name", 1,
      "Up to 500 characters. A name typed all in lower case or all in capitals is "
-     "title-cased (“acme corp” → “Acme Corp”); short all-capital words stay acronyms."},
-    {"Segment Name", 1, "The name of an active segment, in any case."},
-    {"Company Website", 0, "A web address; https:// is added when it has no scheme."},
-    {"Company Phone", 0, "Up to 50 characters."},
-    {"Company Description", 0, "Up to 5,000 characters."},
-    {"Company LinkedIn URL", 0, "A web address."},
-    {"Company Industry", 0, "Up to 200 characters."},
-    {"Company Sub-Industry", 0, "Up to 200 characters."},
-    {"Street", 0, "Up to 500 characters."},
-    {"City", 0, "Up to 200 characters."},
-    {"State/Province", 0, "Up to 200 characters."},
-    {"Country/Region", 0, "Up to 200 characters."},
-    {"ZIP/Postal Code", 0, "Up to 50 characters."},
-    {"Founded Year", 0, "A year from 1800 to this year."},
-    {"Revenue Range", 0, "Up to 200 characters."},
-    {"Employee Size Range", 0, "Up to 200 characters."},
+     "title-cased (“acme corp” → “Acme Corp”); short all-capital words stay acronyms.",
+     0},
+    {"Segment Name", 1, "The name of an active segment, in any case.", 0},
+    {"Company Website", 0, "A web address; https:// is added when it has no scheme.", 0},
+    {"Company Phone", 0, "Up to 50 characters.", 0},
+    {"Company Description", 0, "Up to 5,000 characters. Line breaks are kept.", 1},
+    {"Company LinkedIn URL", 0, "A web address.", 0},
+    {"Company Industry", 0, "Up to 200 characters.", 0},
+    {"Company Sub-Industry", 0, "Up to 200 characters.", 0},
+    {"Street", 0, "Up to 500 characters.", 0},
+    {"City", 0, "Up to 200 characters.", 0},
+    {"State/Province", 0, "Up to 200 characters.", 0},
+    {"Country/Region", 0, "Up to 200 characters.", 0},
+    {"ZIP/Postal Code", 0, "Up to 50 characters.", 0},
+    {"Founded Year", 0, "A year from 1800 to this year.", 0},
+    {"Revenue Range", 0, "Up to 200 characters.", 0},
+    {"Employee Size Range", 0, "Up to 200 characters.", 0},
 };
 
 /* The staging columns are the company columns, typed as in companies. */
@@ -131,6 +132,13 @@ company_import_register(void)
 			log_error(
 			    "company import: column %zu is “%s” but the field table says “%s”", i,
 			    company_columns[i].header, companies_fields[f].csv_header);
+			return -1;
+		}
+		if (f >= 0 &&
+		    company_columns[i].multiline != (companies_fields[f].kind == CF_LONG)) {
+			log_error("company import: column “%s” disagrees with the field table on "
+				  "being multi-line",
+				  company_columns[i].header);
 			return -1;
 		}
 	}

@@ -1757,11 +1757,12 @@ row_json(const struct imports_run *r, long row_number, const char *id, json_t *v
 {
 	json_t *cells = json_array(), *loose = json_array(), *e;
 	size_t i, k;
-	int *shown = xcalloc(r->nheaders ? r->nheaders : 1, sizeof *shown);
+	/* shown[header index]: 1 + the spec column it is, 0 when the spec does not read it. */
+	size_t *shown = xcalloc(r->nheaders ? r->nheaders : 1, sizeof *shown);
 
 	for (i = 0; i < r->spec->ncolumns; i++)
 		if (r->map[i] >= 0)
-			shown[r->map[i]] = 1;
+			shown[r->map[i]] = i + 1;
 	for (i = 0; i < r->nheaders; i++) {
 		json_t *cell;
 		const char *v;
@@ -1769,8 +1770,9 @@ row_json(const struct imports_run *r, long row_number, const char *id, json_t *v
 		if (!shown[i])
 			continue;
 		v = json_string_value(json_array_get(values, i));
-		cell = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "header", r->headers[i],
-				 "value", v ? v : "");
+		cell = json_pack("{s:I, s:s, s:s, s:b}", "index", (json_int_t)i, "header",
+				 r->headers[i], "value", v ? v : "", "multiline",
+				 r->spec->columns[shown[i] - 1].multiline);
 		json_array_foreach(errors, k, e)
 		{
 			const char *col = json_string_value(json_object_get(e, "column"));

@@ -57,6 +57,7 @@ struct imports_column {
 	const char *header; /* as in the template: "Company Name" */
 	int required;	    /* the file must have this column (its cells are the spec's business) */
 	const char *hint;   /* what goes in it, for the upload page */
+	int multiline;	    /* multi-line text: the correction grid edits it in a textarea */
 };
 
 /* The problems of one row, filled by a spec's check(). */

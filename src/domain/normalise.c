@@ -8,7 +8,9 @@
  * one step can expose work for another, are repeated until nothing changes.
  *
  * "White space" is ASCII space, tab, CR, LF, VT and FF; other Unicode spaces
- * are data, not formatting, and are kept as typed.
+ * (U+2028 LINE SEPARATOR included) are data, not formatting, and are kept as
+ * typed. normalise_multiline keeps line breaks (CR, LF, CRLF → LF) and treats
+ * the rest as normalise_text does.
  *
  * Text is walked as UTF-8 with the strict decoder of validate.c. A byte that
  * does not start a valid character is passed through untouched and is never
@@ -87,6 +89,56 @@ normalise_text(const char *s)
 		if (pending_space)
 			buf_putc(&out, ' ');
 		pending_space = 0;
+		buf_putc(&out, *s);
+	}
+	if (out.len == 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
+}
+
+/*
+ * Line by line: a line's own white space is handled as normalise_text handles
+ * a whole value, and line ends are counted, not copied, until the next
+ * character shows where they belong. So trailing spaces, trailing blank lines
+ * and leading blank lines are never written at all.
+ *
+ * Runs of blank lines become one blank line: a CRM user separates paragraphs
+ * with one, and longer runs come from pasting (web pages, e-mail, Word's
+ * CRLF-doubled text), where they only push the rest of the note off the
+ * panel. One blank line still shows the paragraph. Spaces at the start of a
+ * line go as well as those at its end: the pages show line breaks with
+ * white-space: pre-line, which would not show indentation anyway, and a value
+ * should look the same stored and shown.
+ */
+char *
+normalise_multiline(const char *s)
+{
+	buf out = BUF_INIT;
+	int pending_space = 0;	   /* white space since the last content */
+	size_t pending_breaks = 0; /* line ends since the last content */
+
+	if (!s)
+		return NULL;
+	for (; *s; s++) {
+		if (*s == '\r' || *s == '\n') {
+			if (*s == '\r' && s[1] == '\n')
+				s++; /* CRLF is one line end */
+			pending_space = 0;
+			pending_breaks += out.len > 0;
+			continue;
+		}
+		if (normalise_is_space(*s)) {
+			pending_space = out.len > 0; /* a pending line end wins */
+			continue;
+		}
+		if (pending_breaks > 0)
+			buf_append(&out, "\n\n", pending_breaks > 1 ? 2 : 1);
+		else if (pending_space)
+			buf_putc(&out, ' ');
+		pending_space = 0;
+		pending_breaks = 0;
 		buf_putc(&out, *s);
 	}
 	if (out.len == 0) {

@@ -19,6 +19,16 @@
 
 /* Trim, and collapse every run of internal white space to one space. */
 char *normalise_text(const char *s);
+/*
+ * Multi-line text (descriptions, rejection reasons, LinkedIn summaries — any
+ * textarea): like normalise_text, but line breaks are kept (SPEC §2).
+ * CRLF and a lone CR become LF; within a line, runs of spaces, tabs, VT and
+ * FF become one space, and spaces at both ends of a line go; at most one
+ * blank line is kept in a row (a paragraph break); blank lines at the start
+ * and end go. Empty (or only white space) → NULL. Other control characters
+ * are treated exactly as normalise_text treats them. The result never grows.
+ */
+char *normalise_multiline(const char *s);
 /* normalise_text, then lower-case (ASCII; e-mail local parts are compared case-insensitively). */
 char *normalise_email(const char *s);
 

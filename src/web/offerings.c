@@ -74,7 +74,7 @@ web_offerings_create(struct request *req)
 		json_object_set_new(errors, "description",
 				    json_string("The description holds characters that can’t be "
 						"stored."));
-	else if ((description = normalise_text(raw_desc)) &&
+	else if ((description = normalise_multiline(raw_desc)) &&
 		 validate_max_length(description, OFFERINGS_DESCRIPTION_MAX))
 		json_object_set_new(
 		    errors, "description",

@@ -353,7 +353,7 @@ form_read(struct request *req, struct segment_form *f)
 		json_object_set_new(f->errors, "description",
 				    json_string("The description holds characters that can’t be "
 						"stored. Type it again."));
-	else if ((f->description = normalise_text(f->raw_description)) &&
+	else if ((f->description = normalise_multiline(f->raw_description)) &&
 		 validate_max_length(f->description, SEGMENTS_DESCRIPTION_MAX))
 		json_object_set_new(
 		    f->errors, "description",

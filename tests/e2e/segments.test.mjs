@@ -34,10 +34,11 @@ async function signIn(page, baseURL) {
   assert.doesNotMatch(new URL(page.url()).pathname, /^\/login/, 'sign-in failed');
 }
 
-// Plain form posts through the browser's session (the CSRF token is the one htmx sends).
+// Plain form posts through the browser's session (the CSRF token is the one htmx sends), multipart
+// like every form of the app (Kore drops urlencoded values with line breaks).
 async function post(page, baseURL, path, form) {
   const token = await page.evaluate(() => JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']);
-  const res = await page.request.post(`${baseURL}${path}`, { form: { csrf_token: token, ...form }, maxRedirects: 0 });
+  const res = await page.request.post(`${baseURL}${path}`, { multipart: { csrf_token: token, ...form }, maxRedirects: 0 });
   assert.equal(res.status(), 303, `POST ${path}: ${res.status()} ${await res.text()}`);
   return res.headers().location;
 }

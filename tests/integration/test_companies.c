@@ -539,7 +539,8 @@ test_create_normalises_input(void **state)
 	assert_column(id, "website", "https://www.acme.com");
 	assert_column(id, "linkedin_url", "https://www.linkedin.com/company/Acme-Corp");
 	assert_column(id, "phone", "+44 20 7946 0000");
-	assert_column(id, "description", "Makes widgets. Ships worldwide.");
+	/* multi-line text keeps its line breaks: CRLF → LF, lines trimmed */
+	assert_column(id, "description", "Makes widgets.\n\nShips worldwide.");
 	assert_column(id, "industry", NULL);
 	assert_column(id, "address_city", "new york");
 	assert_column(id, "address_zip", NULL);
@@ -866,24 +867,25 @@ test_reject_needs_a_reason(void **state)
 	assert_column(id, "status", "pending");
 	assert_int_equal(audit_count(id, "reject"), 0);
 
-	/* with a reason: rejected, the reason stored tidied and audited */
-	msg = decide_json(&ada, id, "reject", "  Not   a\n fit for   us. ", &status);
+	/* with a reason: rejected, the reason stored tidied (its line break kept) and audited */
+	msg = decide_json(&ada, id, "reject", "  Not   a \r\n fit for   us. ", &status);
 	assert_int_equal(status, 200);
 	free(msg);
 	assert_column(id, "status", "rejected");
-	assert_column(id, "rejection_reason", "Not a fit for us.");
+	assert_column(id, "rejection_reason", "Not a\nfit for us.");
 	assert_column(id, "status_changed_by", ada.id);
 	assert_int_equal(audit_count(id, "reject"), 1);
-	assert_int_equal(sql_count("SELECT count(*) FROM audit_logs WHERE entity_id = $1 AND "
-				   "action = 'reject' AND details->>'reason' = 'Not a fit for us.'",
-				   1, p),
-			 1);
+	assert_int_equal(
+	    sql_count("SELECT count(*) FROM audit_logs WHERE entity_id = $1 AND "
+		      "action = 'reject' AND details->>'reason' = E'Not a\\nfit for us.'",
+		      1, p),
+	    1);
 
 	/* rejected companies stay visible, with their reason */
 	snprintf(path, sizeof path, "/companies/%s", id);
 	co = get_json(&rex, path);
 	assert_string_equal(jstr(co, "status"), "rejected");
-	assert_string_equal(jstr(co, "rejection_reason"), "Not a fit for us.");
+	assert_string_equal(jstr(co, "rejection_reason"), "Not a\nfit for us.");
 	json_decref(co);
 	snprintf(path, sizeof path, "/companies?segment=%s&status=rejected", seg_main);
 	co = get_json(&rex, path);
@@ -1591,6 +1593,9 @@ expect_field(size_t f, const char *raw, char **value)
 		break;
 	case K_URL:
 		v = normalise_url(raw);
+		break;
+	case K_LONG:
+		v = normalise_multiline(raw);
 		break;
 	default:
 		v = normalise_text(raw);

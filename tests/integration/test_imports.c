@@ -1045,7 +1045,7 @@ test_mixed_file(void **state)
 	assert_string_equal(PQgetvalue(res, 1, 1), "https://acme.com");
 	assert_string_equal(PQgetvalue(res, 2, 0), "McKinsey & Company");
 	assert_string_equal(PQgetvalue(res, 3, 0), "Multi Line Ltd");
-	assert_string_equal(PQgetvalue(res, 3, 6), "first line second line");
+	assert_string_equal(PQgetvalue(res, 3, 6), "first line\nsecond line");
 	PQclear(res);
 
 	/* listed at /companies?batch= */

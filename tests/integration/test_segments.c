@@ -865,7 +865,8 @@ test_invalid_utf8(void **state)
 
 /*
  * Every naughty string as a description and (prefixed, when it fits) in the
- * name of a segment and of an offering: stored as normalise_text says, given
+ * name of a segment and of an offering: stored as normalise_text (the name) and
+ * normalise_multiline (the description) say, given
  * back byte for byte in JSON, and escaped in the HTML page.
  */
 static void
@@ -901,7 +902,7 @@ test_naughty_strings(void **state)
 			buf_puts(&name, prefix);
 			want_name = normalise_text(name.data);
 		}
-		want_desc = normalise_text(raw);
+		want_desc = normalise_multiline(raw);
 		create_segment(name.data, raw, NULL, 0, id);
 
 		snprintf(path, sizeof path, "/segments/%s", id);

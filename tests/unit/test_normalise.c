@@ -8,7 +8,10 @@
  * default ../shared/testdata) and the WHATWG URL test inputs go through every
  * function, which must not crash, must give valid UTF-8 for valid UTF-8, must
  * be idempotent and must never return more than it needs (no edge or double
- * spaces, no trailing slash or dot, at most the input plus "https://").
+ * spaces, no trailing slash or dot, at most the input plus "https://"; no
+ * line break in a single-line value; in a multi-line one no CR, no tab, no
+ * space at a line end, no blank line at the edges or two in a row, and the
+ * same words as normalise_text gives).
  * Properties over generated strings: a seeded random mix of URL punctuation,
  * spaces, cased letters in several scripts and broken UTF-8, where the corner
  * cases of the fixed-point passes live.
@@ -43,6 +46,7 @@ static const struct {
 	size_t may_add;
 } functions[] = {
     {"normalise_text", normalise_text, 0},
+    {"normalise_multiline", normalise_multiline, 0},
     {"normalise_email", normalise_email, 0},
     {"normalise_url", normalise_url, 8}, /* "https://" */
     {"normalise_company_name", normalise_company_name, 0},
@@ -59,9 +63,13 @@ static const char *check_properties(size_t f, const char *in, size_t in_len);
 static int check_corpus(const char *corpus, const char *in, size_t len);
 static uint32_t next_random(uint32_t *state);
 static void put_utf8(buf *b, uint32_t cp);
+static char *flatten(const char *s);
 
 static void test_spec_examples(void **state);
 static void test_text(void **state);
+static void test_multiline(void **state);
+static void test_multiline_naughty(void **state);
+static void test_multiline_generated(void **state);
 static void test_email(void **state);
 static void test_url(void **state);
 static void test_url_split(void **state);
@@ -146,7 +154,24 @@ check_properties(size_t f, const char *in, size_t in_len)
 		broken = "longer than the input allows";
 	else if (once[0] == ' ' || once[len - 1] == ' ' || strstr(once, "  "))
 		broken = "white space left at an edge or doubled";
-	else if (functions[f].fn == normalise_url) {
+	else if (functions[f].fn != normalise_multiline && strpbrk(once, "\t\n\v\f\r"))
+		broken = "line break or tab left in a single-line value";
+	else if (functions[f].fn == normalise_multiline) {
+		char *text = normalise_text(in), *flat = flatten(once);
+
+		if (strpbrk(once, "\t\v\f\r"))
+			broken = "CR or tab left";
+		else if (once[0] == '\n' || once[len - 1] == '\n')
+			broken = "blank line left at an edge";
+		else if (strstr(once, "\n\n\n"))
+			broken = "two blank lines in a row";
+		else if (strstr(once, " \n") || strstr(once, "\n "))
+			broken = "space left at a line end";
+		else if (!text || strcmp(flat, text) != 0)
+			broken = "not normalise_text with its line breaks kept";
+		free(text);
+		free(flat);
+	} else if (functions[f].fn == normalise_url) {
 		normalise_url_split(once, &p);
 		if (p.scheme_len == 0)
 			broken = "no scheme";
@@ -206,6 +231,21 @@ put_utf8(buf *b, uint32_t cp)
 	u[0] = (char)(0xC0 | (cp >> 6));
 	u[1] = (char)(0x80 | (cp & 0x3F));
 	buf_append(b, u, 2);
+}
+
+/* A multi-line value as one line: every run of line breaks becomes one space. */
+static char *
+flatten(const char *s)
+{
+	buf b = BUF_INIT;
+
+	for (; *s; s++) {
+		if (*s != '\n')
+			buf_putc(&b, *s);
+		else if (s[1] != '\n')
+			buf_putc(&b, ' ');
+	}
+	return buf_steal(&b);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -283,6 +323,184 @@ test_text(void **state)
 
 	(void)state;
 	TABLE(normalise_text, t);
+}
+
+/*
+ * SPEC §2: multi-line text keeps its line breaks; CRLF and CR become LF;
+ * spaces at the ends of lines and blank lines at the start and end are
+ * dropped. Runs of blank lines become one (see normalise.c for why).
+ */
+static void
+test_multiline(void **state)
+{
+	static const struct pair t[] = {
+	    {NULL, NULL},
+	    {"", NULL},
+	    {" \t\r\n \n\r\v\f ", NULL},
+	    {"a", "a"},
+	    {"  a  b\t\tc  ", "a b c"},
+	    /* Line ends: LF kept, CRLF and lone CR become LF. */
+	    {"line one\nline two", "line one\nline two"},
+	    {"line one\r\nline two\r\nline three", "line one\nline two\nline three"},
+	    {"line one\rline two\rline three", "line one\nline two\nline three"},
+	    {"a\r\n\rb", "a\n\nb"}, /* CRLF then CR: two line ends */
+	    {"a\n\r\nb", "a\n\nb"}, /* LF then CRLF */
+	    {"a\r\r\nb", "a\n\nb"}, /* CR then CRLF */
+	    {"a\n\rb", "a\n\nb"},   /* LF CR is two line ends, not one */
+	    /* Spaces at both ends of each line go; inside a line they collapse. */
+	    {"first   \nsecond\t \nthird", "first\nsecond\nthird"},
+	    {"  indented\n\t\ttabbed\n  - item one\n  - item two",
+	     "indented\ntabbed\n- item one\n- item two"},
+	    {"a \t b\r\n c\t\td ", "a b\nc d"},
+	    {"one \v\f two", "one two"},
+	    /* Blank lines: a paragraph break is kept, runs become one, edges go. */
+	    {"para one\n\npara two", "para one\n\npara two"},
+	    {"para one\n\n\n\n\npara two", "para one\n\npara two"},
+	    {"para one\r\n\r\n\r\n\r\npara two", "para one\n\npara two"},
+	    {"para one\n  \n\t\n \npara two", "para one\n\npara two"},
+	    {"\n\n\r\n  \nbody\n\n \r\n\t\n", "body"},
+	    {"\r\nHello,\r\n\r\nThanks for your time.\r\n\r\n-- \r\nAda\r\n",
+	     "Hello,\n\nThanks for your time.\n\n--\nAda"},
+	    /* Unicode spaces and separators are data (as in normalise_text), even U+2028/2029. */
+	    {"a\xC2\xA0\nb\xE2\x80\xA8"
+	     "c",
+	     "a\xC2\xA0\nb\xE2\x80\xA8"
+	     "c"},
+	    /* Other control characters: as normalise_text treats them (kept; validation judges). */
+	    {"bell\x07\nesc\x1B[0m", "bell\x07\nesc\x1B[0m"},
+	    /* Bytes that are not UTF-8 pass through. */
+	    {" \xFF\r\n\xFE ", "\xFF\n\xFE"},
+	};
+	/* Single-line fields still collapse every line break. */
+	static const struct pair single[] = {
+	    {"line one\r\nline two", "line one line two"},
+	    {"line one\rline two", "line one line two"},
+	    {"para one\n\n\npara two\n", "para one para two"},
+	    {" trailing \r\n spaces ", "trailing spaces"},
+	};
+	static const struct pair email[] = {
+	    {"Ada@Example.com\r\n", "ada@example.com"},
+	};
+	static const struct pair url[] = {
+	    {"\r\nacme.com/\r\n", "https://acme.com"},
+	};
+	static const struct pair name[] = {
+	    {"acme\r\ncorp", "Acme Corp"},
+	};
+
+	(void)state;
+	TABLE(normalise_multiline, t);
+	TABLE(normalise_text, single);
+	TABLE(normalise_email, email);
+	TABLE(normalise_url, url);
+	TABLE(normalise_company_name, name);
+}
+
+/*
+ * The Big List of Naughty Strings as lines of a multi-line value: its white
+ * space entries (tab, VT, FF, NEL, NBSP, U+2028/2029, ideographic space), its
+ * C0/C1 control runs, ANSI escapes and backspaces, each put between lines
+ * with every kind of line end, trailing spaces and blank lines around them.
+ */
+static void
+test_multiline_naughty(void **state)
+{
+	static const char *const frames[][3] = {
+	    /* before, between, after */
+	    {"", "\r\n", ""},
+	    {"  \r\n\r\n", " \t\r\n\r\n\r\n\t", "  \r\n\r\n  "},
+	    {"\r", "\r\r\r", "\r"},
+	    {"\n \n", " \n\n\n ", "\n\n"},
+	};
+	json_error_t err;
+	json_t *list = json_load_file(testdata("naughty-strings/blns.json"), JSON_ALLOW_NUL, &err);
+	size_t i, k, n, f, broken = 0, checked = 0;
+	json_t *v;
+	buf b = BUF_INIT;
+
+	(void)state;
+	if (!list)
+		fail_msg("cannot read %s: %s (set SPANNER_TESTDATA)",
+			 testdata("naughty-strings/blns.json"), err.text);
+	for (f = 0; f < N_FUNCTIONS && functions[f].fn != normalise_multiline; f++)
+		;
+	n = json_array_size(list);
+	json_array_foreach(list, i, v)
+	{
+		const char *s = json_string_value(v), *next;
+
+		if (!s)
+			continue;
+		next = json_string_value(json_array_get(list, (i + 1) % n));
+		for (k = 0; k < sizeof(frames) / sizeof(frames[0]); k++) {
+			char *once, *text;
+
+			buf_reset(&b);
+			buf_puts(&b, frames[k][0]);
+			buf_puts(&b, s);
+			buf_puts(&b, frames[k][1]);
+			buf_puts(&b, next ? next : "");
+			buf_puts(&b, frames[k][2]);
+			if (check_properties(f, b.data, b.len))
+				broken++;
+			/* Single-line fields flatten the same value to one line. */
+			text = normalise_text(b.data);
+			if (text && strpbrk(text, "\r\n")) {
+				print_error("normalise_text(\"%s\") kept a line break\n", b.data);
+				broken++;
+			}
+			/* Each line, normalised alone, is what the multi-line value keeps of it. */
+			once = normalise_multiline(b.data);
+			if (once && !strchr(s, '\n') && !strchr(s, '\r')) {
+				char *line = normalise_text(s);
+
+				if (line && !strstr(once, line)) {
+					print_error("normalise_multiline(\"%s\") = \"%s\" lost "
+						    "the line \"%s\"\n",
+						    b.data, once, line);
+					broken++;
+				}
+				free(line);
+			}
+			free(once);
+			free(text);
+			checked++;
+		}
+	}
+	buf_free(&b);
+	json_decref(list);
+	printf("naughty strings as lines: %zu values, %zu failures\n", checked, broken);
+	assert_true(checked >= 2000);
+	assert_int_equal(broken, 0);
+}
+
+/* Seeded random mixes of every line end and white space with letters and broken UTF-8. */
+static void
+test_multiline_generated(void **state)
+{
+	static const char *const pieces[] = {
+	    " ", "\t", "\v",   "\f",   "\r",   "\n",   "\r\n", "\n\r",	       "a",
+	    "Z", "é",  "\xFF", "\xC3", "\x01", "\x1B", "北",   "\xE2\x80\xA8", "\xC2\xA0",
+	};
+	const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
+	uint32_t seed = 20250101;
+	size_t round, k, f, len, broken = 0;
+	buf b = BUF_INIT;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		buf_reset(&b);
+		len = 1 + next_random(&seed) % 16;
+		for (k = 0; k < len; k++)
+			buf_puts(&b, pieces[next_random(&seed) % n_pieces]);
+		for (f = 0; f < N_FUNCTIONS; f++)
+			if (check_properties(f, b.data, b.len))
+				broken++;
+	}
+	buf_free(&b);
+	printf("generated multi-line: 20000 strings x %zu functions, %zu property failures\n",
+	       N_FUNCTIONS, broken);
+	assert_int_equal(broken, 0);
 }
 
 static void
@@ -710,6 +928,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_spec_examples),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_multiline),
+	    cmocka_unit_test(test_multiline_naughty),
+	    cmocka_unit_test(test_multiline_generated),
 	    cmocka_unit_test(test_email),
 	    cmocka_unit_test(test_url),
 	    cmocka_unit_test(test_url_split),

@@ -95,6 +95,7 @@ static void test_url_after_normalise(void **state);
 static void test_url_length(void **state);
 static void test_wpt(void **state);
 static void test_max_length(void **state);
+static void test_max_length_multiline(void **state);
 static void test_messages_are_shared(void **state);
 static void test_utf8(void **state);
 static void test_utf8_next(void **state);
@@ -833,6 +834,36 @@ test_max_length(void **state)
 	assert_null(validate_max_length("\xE2\x82", 2));
 }
 
+/*
+ * A multi-line value is counted after normalise_multiline, as stored: a line
+ * break is one character, LF, even though browsers post a textarea's line
+ * breaks as CRLF. So 5,000 characters typed in a textarea (which counts
+ * breaks once for maxlength) are never refused for their line ends.
+ */
+static void
+test_max_length_multiline(void **state)
+{
+	buf typed = BUF_INIT;
+	char *stored;
+	size_t i;
+
+	(void)state;
+	stored = normalise_multiline("ab\r\ncd\r\n\r\n\r\nef  \r\n");
+	assert_string_equal(stored, "ab\ncd\n\nef");
+	assert_null(validate_max_length(stored, 9));
+	assert_non_null(validate_max_length(stored, 8));
+	free(stored);
+	/* 2,500 lines of "x" as a browser posts them: 4,999 characters stored. */
+	for (i = 0; i < 2500; i++)
+		buf_puts(&typed, i ? "\r\nx" : "x");
+	stored = normalise_multiline(typed.data);
+	assert_null(validate_max_length(stored, 5000));
+	assert_non_null(validate_max_length(stored, 4998));
+	assert_non_null(validate_max_length(typed.data, 5000)); /* raw CRLF counts twice */
+	free(stored);
+	buf_free(&typed);
+}
+
 static void *
 intern_worker(void *arg)
 {
@@ -1042,6 +1073,7 @@ main(void)
 	    cmocka_unit_test(test_url_length),
 	    cmocka_unit_test(test_wpt),
 	    cmocka_unit_test(test_max_length),
+	    cmocka_unit_test(test_max_length_multiline),
 	    cmocka_unit_test(test_messages_are_shared),
 	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_utf8_next),
