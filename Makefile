@@ -1,7 +1,8 @@
 # Spanner — set-up, build and tests.
 #
-#   make run    install what is missing, build, start the embedded PostgreSQL,
-#               migrate, seed and serve on http://127.0.0.1:8080
+#   make run    install what is missing, build the Kore module, start the
+#               embedded PostgreSQL, migrate, seed and serve on
+#               http://127.0.0.1:8080 through `kore -c kore.conf`
 #   make test   the same set-up, then unit, integration and browser tests
 #
 # Set-up is idempotent: Debian packages are installed only when missing
@@ -11,10 +12,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
-DEB_PACKAGES := gcc clang make pkg-config libc6-dev libmicrohttpd-dev libpq-dev libcsv-dev \
+DEB_PACKAGES := gcc clang make pkg-config libc6-dev kore libssl-dev libpq-dev libcsv-dev \
 	libargon2-dev libjansson-dev libcmocka-dev libcurl4-gnutls-dev postgresql-15 \
-	nodejs npm chromium fonts-liberation python3-aiosmtpd wrk openssl curl ca-certificates procps
-PKGS := libmicrohttpd libpq jansson libargon2 libcurl
+	nodejs npm chromium fonts-liberation python3-aiosmtpd wrk openssl curl ca-certificates procps \
+	nginx-light
+PKGS := libpq jansson libargon2 libcurl
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -22,20 +24,28 @@ CC := gcc
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) -g
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) -g -fPIC
+# Debian's Kore is built with pgsql and tasks; its headers need the same switches.
+KORE_CFLAGS := -DKORE_USE_PGSQL -DKORE_USE_TASKS
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 RELEASE_CFLAGS := -O2
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-LIB_SRC := $(sort $(wildcard src/core/*.c src/domain/*.c src/web/*.c))
-MAIN_SRC := src/main.c
+# Kore-free code: the module and the test binaries share it.
+KORE_ONLY := src/core/http.c src/core/db_kore.c
+LIB_SRC := $(sort $(filter-out $(KORE_ONLY),$(wildcard src/core/*.c src/domain/*.c)))
+# What only exists inside kore: hooks, the HTTP layer, handlers.
+MOD_SRC := src/app.c $(KORE_ONLY) $(sort $(wildcard src/web/*.c))
+CTL_SRC := src/ctl.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 
 REL_OBJ := $(LIB_SRC:%.c=build/release/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+MOD_REL_OBJ := $(MOD_SRC:%.c=build/release/%.o)
+MOD_ASAN_OBJ := $(MOD_SRC:%.c=build/asan/%.o)
 SUPPORT_OBJ := $(TEST_SUPPORT:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/integration/%)
@@ -45,7 +55,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/integration/%)
 
 .PHONY: build run stop-db test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
 
-build: deps build/spanner build/spanner-asan assets/vendor/htmx.min.js
+build: deps build/spanner.so build/spanner-asan.so build/spanner-ctl assets/vendor/htmx.min.js
 
 # ---------------------------------------------------------------- set-up
 
@@ -70,12 +80,12 @@ assets/vendor/htmx.min.js: node_modules/.spanner-stamp
 build/release/%.o: %.c | deps-debian
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(KORE_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c | deps-debian
 	@mkdir -p $(dir $@)
 	@echo "  CC asan $<"
-	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -Itests/support -MMD -MP -c $< -o $@
+	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(KORE_CFLAGS) $(PKG_CFLAGS) -Itests/support -MMD -MP -c $< -o $@
 
 build/release/libspanner.a: $(REL_OBJ)
 	@rm -f $@
@@ -85,11 +95,17 @@ build/asan/libspanner.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build/spanner: build/release/src/main.o build/release/libspanner.a
-	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(PKG_LIBS)
+# The module kore loads. -Bsymbolic: Kore's binary exports unprefixed names
+# (fatal, worker, ...); the module's own references must never bind to them.
+build/spanner.so: $(MOD_REL_OBJ) $(REL_OBJ)
+	$(CC) -shared -Wl,-Bsymbolic -o $@ $^ $(PKG_LIBS)
 
-build/spanner-asan: build/asan/src/main.o build/asan/libspanner.a
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+# The same under AddressSanitizer and UBSan (tests run kore with libasan preloaded).
+build/spanner-asan.so: $(MOD_ASAN_OBJ) $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) -shared -Wl,-Bsymbolic -o $@ $^ $(PKG_LIBS)
+
+build/spanner-ctl: build/release/src/ctl.o build/release/libspanner.a
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/tests/unit/%: build/asan/tests/unit/%.o $(SUPPORT_OBJ) build/asan/libspanner.a
 	@mkdir -p $(dir $@)
@@ -101,8 +117,8 @@ build/tests/integration/%: build/asan/tests/integration/%.o $(SUPPORT_OBJ) build
 
 # Compiles everything with the other compiler too: no warnings under gcc and clang.
 clang-check: | deps-debian
-	@for f in $(LIB_SRC) $(MAIN_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT); do \
-		clang $(BASE_CFLAGS) $(PKG_CFLAGS) -Itests/support -fsyntax-only $$f || exit 1; \
+	@for f in $(LIB_SRC) $(MOD_SRC) $(CTL_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT); do \
+		clang $(BASE_CFLAGS) $(KORE_CFLAGS) $(PKG_CFLAGS) -Itests/support -fsyntax-only $$f || exit 1; \
 	done
 	@echo "clang: no warnings"
 
@@ -111,10 +127,10 @@ clang-check: | deps-debian
 # ---------------------------------------------------------------- run and test
 
 run: build
-	@scripts/run-server build/spanner
+	@scripts/run-server
 
-stop-db: build/spanner
-	build/spanner --stop-db
+stop-db: build/spanner-ctl
+	build/spanner-ctl --stop-db
 
 test: build clang-check $(UNIT_BIN) $(INTEG_BIN)
 	@tests/run-all
@@ -132,7 +148,7 @@ bench: build
 	@bench/run
 
 format:
-	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT) $(wildcard src/*/*.h tests/support/*.h)
+	clang-format -i $(LIB_SRC) $(MOD_SRC) $(CTL_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT) $(wildcard src/*/*.h tests/support/*.h)
 
 clean:
 	rm -rf build

@@ -93,6 +93,8 @@ static const struct setting settings[] = {
     {"demo", K_BOOL, FIELD(demo), 0, 0, "on"},
     {"log_format", K_LOG_FORMAT, FIELD(log_format), 0, 0, "text"},
     {"log_access", K_BOOL, FIELD(log_access), 0, 0, "on"},
+    /* Behind the TLS proxy: believe its X-Forwarded-Proto and X-Forwarded-For. */
+    {"trust_proxy", K_BOOL, FIELD(trust_proxy), 0, 0, "off"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -63,6 +63,7 @@ struct config {
 	int demo;                  /* seed demo data into a new embedded database */
 	enum log_format log_format;
 	int log_access;            /* one access log line per request */
+	int trust_proxy;           /* requests come through the TLS proxy (X-Forwarded-*) */
 };
 
 /*

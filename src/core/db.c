@@ -23,42 +23,35 @@
 #include "buf.h"
 #include "log.h"
 
-/* How long a request waits for a free connection before it answers 503. */
-#define DB_ACQUIRE_WAIT_SEC 5
-
 struct db_conn {
-	PGconn *pg;
-	unsigned char *prepared; /* prepared[id] != 0: statement id is prepared here */
-	int prepared_cap;
-	int borrowed;
+	PGconn *pg; /* blocking: owned; driven: the one the driver lent for the last statement */
+	const struct db_driver *drv;
+	void *drv_ctx;
+	struct db_prepared own_prep;
+	struct db_prepared *prep; /* own_prep, or the driver's record for its connection */
 	enum db_err err;
 	char *errmsg;
 	char sqlstate[6];
 	char constraint[128];
 };
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
-	db_conn *conns;
-	int size;
-	int in_use;
-	char *conninfo;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, NULL};
+enum db_trip { DB_TRIP_PREPARE, DB_TRIP_PREPARED, DB_TRIP_PARAMS };
+
+static char *conninfo_global;
 
 static atomic_int next_stmt_id;
 static pthread_mutex_t stmt_id_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int db_open(db_conn *c, const char *conninfo);
-static void db_forget_prepared(db_conn *c);
-static int db_ensure_usable(db_conn *c);
 static int db_stmt_id(db_stmt *st);
+static void db_mark_prepared(struct db_prepared *pp, int id);
 static int db_prepare(db_conn *c, db_stmt *st);
 static void db_clear_error(db_conn *c);
-static void db_set_error(db_conn *c, const PGresult *res);
 static int db_result_ok(db_conn *c, PGresult *res);
 static void db_notice_quiet(void *arg, const char *message);
 static void db_session_setup(db_conn *c);
+static PGresult *db_roundtrip(db_conn *c, enum db_trip kind, const char *name, const char *sql,
+			      int n, const char *const *p);
 
 static void
 db_notice_quiet(void *arg, const char *message)
@@ -97,145 +90,17 @@ db_session_setup(db_conn *c)
 	PQclear(PQexec(c->pg, "SET jit = off"));
 }
 
-int
-db_pool_init(const char *conninfo, int size)
-{
-	int i;
-
-	pool.conninfo = xstrdup(conninfo);
-	pool.conns = xcalloc((size_t)size, sizeof(db_conn));
-	pool.size = size;
-	for (i = 0; i < size; i++) {
-		if (db_open(&pool.conns[i], conninfo) != 0) {
-			log_error("database: cannot connect: %s", pool.conns[i].errmsg);
-			db_pool_shutdown();
-			return -1;
-		}
-	}
-	return 0;
-}
-
 void
-db_pool_shutdown(void)
+db_set_conninfo(const char *conninfo)
 {
-	int i;
-
-	for (i = 0; i < pool.size; i++) {
-		PQfinish(pool.conns[i].pg);
-		free(pool.conns[i].prepared);
-		free(pool.conns[i].errmsg);
-	}
-	free(pool.conns);
-	free(pool.conninfo);
-	pool.conns = NULL;
-	pool.conninfo = NULL;
-	pool.size = 0;
-	pool.in_use = 0;
-}
-
-int
-db_pool_size(void)
-{
-	return pool.size;
-}
-
-int
-db_pool_in_use(void)
-{
-	int n;
-
-	pthread_mutex_lock(&pool.lock);
-	n = pool.in_use;
-	pthread_mutex_unlock(&pool.lock);
-	return n;
+	free(conninfo_global);
+	conninfo_global = conninfo ? xstrdup(conninfo) : NULL;
 }
 
 const char *
 db_conninfo(void)
 {
-	return pool.conninfo;
-}
-
-static void
-db_forget_prepared(db_conn *c)
-{
-	if (c->prepared)
-		memset(c->prepared, 0, (size_t)c->prepared_cap);
-}
-
-/*
- * A connection that failed (server restart, network) is reset here, when it
- * is next borrowed, rather than at the failure: the request that met the
- * failure has already answered 503, and the next one gets a fresh connection.
- */
-static int
-db_ensure_usable(db_conn *c)
-{
-	if (PQstatus(c->pg) == CONNECTION_OK)
-		return 0;
-	PQreset(c->pg);
-	db_forget_prepared(c);
-	if (PQstatus(c->pg) != CONNECTION_OK)
-		return -1;
-	PQsetNoticeProcessor(c->pg, db_notice_quiet, NULL);
-	db_session_setup(c);
-	log_info("database: connection re-established");
-	return 0;
-}
-
-db_conn *
-db_acquire(void)
-{
-	struct timespec deadline;
-	db_conn *c = NULL;
-	int i;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += DB_ACQUIRE_WAIT_SEC;
-	pthread_mutex_lock(&pool.lock);
-	while (pool.size > 0) {
-		for (i = 0; i < pool.size; i++) {
-			if (!pool.conns[i].borrowed) {
-				c = &pool.conns[i];
-				break;
-			}
-		}
-		if (c)
-			break;
-		if (pthread_cond_timedwait(&pool.freed, &pool.lock, &deadline) != 0)
-			break;
-	}
-	if (c) {
-		c->borrowed = 1;
-		pool.in_use++;
-	}
-	pthread_mutex_unlock(&pool.lock);
-	if (!c) {
-		log_warn("database: no free connection within %d s", DB_ACQUIRE_WAIT_SEC);
-		return NULL;
-	}
-	db_clear_error(c);
-	if (db_ensure_usable(c) != 0) {
-		log_warn("database: unreachable: %s", PQerrorMessage(c->pg));
-		db_release(c);
-		return NULL;
-	}
-	return c;
-}
-
-void
-db_release(db_conn *c)
-{
-	if (!c)
-		return;
-	/* A handler that bailed out mid-transaction must not leak it to the next borrower. */
-	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
-		db_rollback(c);
-	pthread_mutex_lock(&pool.lock);
-	c->borrowed = 0;
-	pool.in_use--;
-	pthread_cond_signal(&pool.freed);
-	pthread_mutex_unlock(&pool.lock);
+	return conninfo_global;
 }
 
 db_conn *
@@ -243,6 +108,7 @@ db_connect(const char *conninfo)
 {
 	db_conn *c = xcalloc(1, sizeof *c);
 
+	c->prep = &c->own_prep;
 	if (db_open(c, conninfo) != 0) {
 		log_error("database: cannot connect: %s", c->errmsg);
 		db_close(c);
@@ -251,13 +117,30 @@ db_connect(const char *conninfo)
 	return c;
 }
 
+db_conn *
+db_driver_conn(const struct db_driver *drv, void *ctx)
+{
+	db_conn *c = xcalloc(1, sizeof *c);
+
+	c->drv = drv;
+	c->drv_ctx = ctx;
+	return c;
+}
+
+void *
+db_driver_ctx(db_conn *c)
+{
+	return c->drv_ctx;
+}
+
 void
 db_close(db_conn *c)
 {
 	if (!c)
 		return;
-	PQfinish(c->pg);
-	free(c->prepared);
+	if (c->pg && !c->drv)
+		PQfinish(c->pg);
+	free(c->own_prep.ids);
 	free(c->errmsg);
 	free(c);
 }
@@ -265,7 +148,58 @@ db_close(db_conn *c)
 PGconn *
 db_pg(db_conn *c)
 {
-	return c->pg;
+	return c->drv ? NULL : c->pg;
+}
+
+/*
+ * One round trip: a PREPARE, an EXECUTE of a prepared statement, or a
+ * statement with parameters. Blocking connections ask libpq to wait; driven
+ * ones send and let the driver wait (the request's fiber yields meanwhile).
+ */
+static PGresult *
+db_roundtrip(db_conn *c, enum db_trip kind, const char *name, const char *sql, int n,
+	     const char *const *p)
+{
+	PGconn *pg;
+	int ok;
+
+	if (!c->drv) {
+		switch (kind) {
+		case DB_TRIP_PREPARE:
+			return PQprepare(c->pg, name, sql, 0, NULL);
+		case DB_TRIP_PREPARED:
+			return PQexecPrepared(c->pg, name, n, p, NULL, NULL, 0);
+		default:
+			return n > 0 ? PQexecParams(c->pg, sql, n, NULL, p, NULL, NULL, 0)
+				     : PQexec(c->pg, sql);
+		}
+	}
+	pg = c->drv->conn(c, &c->prep);
+	if (!pg)
+		return NULL;
+	c->pg = pg;
+	switch (kind) {
+	case DB_TRIP_PREPARE:
+		ok = PQsendPrepare(pg, name, sql, 0, NULL);
+		break;
+	case DB_TRIP_PREPARED:
+		ok = PQsendQueryPrepared(pg, name, n, p, NULL, NULL, 0);
+		break;
+	default:
+		ok = PQsendQueryParams(pg, sql, n, NULL, p, NULL, NULL, 0);
+		break;
+	}
+	if (!ok) {
+		db_fail(c, pg, NULL);
+		return NULL;
+	}
+	{
+		PGresult *res = c->drv->wait(c, pg);
+
+		if (!res)
+			c->pg = NULL; /* the driver may have closed it */
+		return res;
+	}
 }
 
 static int
@@ -283,32 +217,52 @@ db_stmt_id(db_stmt *st)
 	return id;
 }
 
+static void
+db_mark_prepared(struct db_prepared *pp, int id)
+{
+	if (id >= pp->cap) {
+		int cap = pp->cap ? pp->cap : 64;
+
+		while (cap <= id)
+			cap *= 2;
+		pp->ids = xrealloc(pp->ids, (size_t)cap);
+		memset(pp->ids + pp->cap, 0, (size_t)(cap - pp->cap));
+		pp->cap = cap;
+	}
+	pp->ids[id] = 1;
+}
+
 static int
 db_prepare(db_conn *c, db_stmt *st)
 {
 	char name[24];
 	PGresult *res;
+	struct db_prepared *pp;
 	int id = db_stmt_id(st);
 
-	if (id < c->prepared_cap && c->prepared[id])
+	/* A driven connection is only known once the driver has lent it. */
+	if (c->drv && !c->drv->conn(c, &c->prep))
+		return -1;
+	pp = c->prep;
+	if (id < pp->cap && pp->ids[id])
 		return 0;
-	if (id >= c->prepared_cap) {
-		int cap = c->prepared_cap ? c->prepared_cap : 64;
-
-		while (cap <= id)
-			cap *= 2;
-		c->prepared = xrealloc(c->prepared, (size_t)cap);
-		memset(c->prepared + c->prepared_cap, 0, (size_t)(cap - c->prepared_cap));
-		c->prepared_cap = cap;
-	}
 	snprintf(name, sizeof name, "s%d", id);
-	res = PQprepare(c->pg, name, st->sql, 0, NULL);
-	if (!db_result_ok(c, res)) {
-		log_error("database: cannot prepare statement: %s -- %s", c->errmsg, st->sql);
+	res = db_roundtrip(c, DB_TRIP_PREPARE, name, st->sql, 0, NULL);
+	if (!db_result_ok(c, res) && !strcmp(c->sqlstate, "42P05")) {
+		/* Prepared already by a record the driver had to forget: fine. */
+		db_clear_error(c);
+		db_mark_prepared(c->prep, id);
+		return 0;
+	}
+	if (c->err != DB_OK) {
+		if (c->err != DB_ERR_UNAVAILABLE)
+			log_error("database: cannot prepare statement: %s -- %s", c->errmsg,
+				  st->sql);
 		return -1;
 	}
 	PQclear(res);
-	c->prepared[id] = 1;
+	/* c->prep, not pp: the driver may have replaced its record meanwhile. */
+	db_mark_prepared(c->prep, id);
 	return 0;
 }
 
@@ -322,19 +276,19 @@ db_clear_error(db_conn *c)
 	c->errmsg = NULL;
 }
 
-static void
-db_set_error(db_conn *c, const PGresult *res)
+void
+db_fail(db_conn *c, PGconn *pg, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
 	free(c->errmsg);
-	c->errmsg = xstrdup(msg ? msg : PQerrorMessage(c->pg));
+	c->errmsg = xstrdup(msg ? msg : pg ? PQerrorMessage(pg) : "no database connection");
 	snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
 	snprintf(c->constraint, sizeof c->constraint, "%s", cons ? cons : "");
 
-	if (PQstatus(c->pg) != CONNECTION_OK || !strncmp(c->sqlstate, "08", 2) ||
+	if (!pg || PQstatus(pg) != CONNECTION_OK || !strncmp(c->sqlstate, "08", 2) ||
 	    !strncmp(c->sqlstate, "57P", 3))
 		c->err = DB_ERR_UNAVAILABLE;
 	else if (!strncmp(c->sqlstate, "23", 2) || !strncmp(c->sqlstate, "SP", 2))
@@ -346,6 +300,16 @@ db_set_error(db_conn *c, const PGresult *res)
 		c->err = DB_ERR_OTHER;
 }
 
+void
+db_fail_text(db_conn *c, enum db_err err, const char *message)
+{
+	free(c->errmsg);
+	c->errmsg = xstrdup(message);
+	c->sqlstate[0] = '\0';
+	c->constraint[0] = '\0';
+	c->err = err;
+}
+
 /* Takes ownership of res: returns 1 (res kept) on success, 0 (res freed) on failure. */
 static int
 db_result_ok(db_conn *c, PGresult *res)
@@ -354,7 +318,9 @@ db_result_ok(db_conn *c, PGresult *res)
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_COPY_IN)
 		return 1;
-	db_set_error(c, res);
+	if (!res && c->err != DB_OK)
+		return 0; /* the driver has said why */
+	db_fail(c, c->pg, res);
 	PQclear(res);
 	return 0;
 }
@@ -369,7 +335,7 @@ db_exec(db_conn *c, db_stmt *st, int nparams, const char *const *params)
 	if (db_prepare(c, st) != 0)
 		return NULL;
 	snprintf(name, sizeof name, "s%d", st->id);
-	res = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+	res = db_roundtrip(c, DB_TRIP_PREPARED, name, NULL, nparams, params);
 	if (!db_result_ok(c, res)) {
 		if (c->err == DB_ERR_OTHER)
 			log_error("database: %s (%s)", c->errmsg, c->sqlstate);
@@ -384,7 +350,7 @@ db_exec_params(db_conn *c, const char *sql, int nparams, const char *const *para
 	PGresult *res;
 
 	db_clear_error(c);
-	res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	res = db_roundtrip(c, DB_TRIP_PARAMS, NULL, sql, nparams, params);
 	if (!db_result_ok(c, res)) {
 		if (c->err == DB_ERR_OTHER)
 			log_error("database: %s (%s)", c->errmsg, c->sqlstate);
@@ -410,7 +376,7 @@ db_exec_sql(db_conn *c, const char *sql)
 	PGresult *res;
 
 	db_clear_error(c);
-	res = PQexec(c->pg, sql);
+	res = db_roundtrip(c, DB_TRIP_PARAMS, NULL, sql, 0, NULL);
 	if (!db_result_ok(c, res))
 		return NULL;
 	return res;
@@ -450,9 +416,16 @@ db_commit(db_conn *c)
 void
 db_rollback(db_conn *c)
 {
-	PGresult *res = PQexec(c->pg, "ROLLBACK");
+	enum db_err err = c->err;
+	char *msg = c->errmsg ? xstrdup(c->errmsg) : NULL;
+	PGresult *res;
 
+	/* Keeps the error that made the caller roll back, for its message. */
+	res = db_roundtrip(c, DB_TRIP_PARAMS, NULL, "ROLLBACK", 0, NULL);
 	PQclear(res);
+	c->err = err;
+	free(c->errmsg);
+	c->errmsg = msg;
 }
 
 enum db_err

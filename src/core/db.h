@@ -1,15 +1,18 @@
 /*
- * db — the PostgreSQL connection pool.
+ * db — statements on PostgreSQL connections, blocking or not.
  *
- * A fixed pool of libpq connections (pgsql_conn_max). A request borrows one for
- * its whole life and gives it back when the response is queued; task workers
- * hold their own. Statements are declared once as `db_stmt` values and
- * prepared lazily, once per connection, the first time that connection runs
- * them. Parameters are always bound: no SQL is ever built from input.
+ * A db_conn is one of two kinds behind one API:
+ *   - a plain blocking libpq connection (db_connect): task threads, jobs,
+ *     migrations, the command-line tool and the tests;
+ *   - a request's connection from Kore's async pgsql pool (db_kore.c): the
+ *     statement is sent, the request's fiber yields to Kore's event loop, and
+ *     it resumes when the answer is in. The worker never waits on the server.
+ * Callers cannot tell the difference, which is the point: the domain code is
+ * written once and runs in both places.
  *
- * A connection broken by a PostgreSQL restart is noticed when it fails; the
- * statement reports DB_ERR_UNAVAILABLE (the request answers 503) and the
- * connection is reset the next time it is borrowed.
+ * Statements are declared once as `db_stmt` values and prepared lazily, once
+ * per connection, the first time that connection runs them. Parameters are
+ * always bound: no SQL is ever built from input.
  */
 #ifndef SPANNER_DB_H
 #define SPANNER_DB_H
@@ -34,20 +37,14 @@ enum db_err {
 	DB_ERR_OTHER,
 };
 
-/* Opens size connections to conninfo. 0, or -1 (logged) when the server cannot be reached. */
-int db_pool_init(const char *conninfo, int size);
-void db_pool_shutdown(void);
-int db_pool_size(void);
-int db_pool_in_use(void);
+/* The conninfo every connection of this process uses (set once at start-up). */
+void db_set_conninfo(const char *conninfo);
 const char *db_conninfo(void);
 
-/* Borrows a connection, waiting up to a few seconds. NULL when none is usable (answer 503). */
-db_conn *db_acquire(void);
-void db_release(db_conn *c);
-
-/* A stand-alone connection outside the pool (task workers, migrations). */
+/* A blocking connection of its own (task threads, jobs, migrations, tools). */
 db_conn *db_connect(const char *conninfo);
 void db_close(db_conn *c);
+/* The libpq connection of a blocking db_conn (COPY and the like); NULL for a request's. */
 PGconn *db_pg(db_conn *c);
 
 /*
@@ -78,5 +75,27 @@ const char *db_error_constraint(const db_conn *c); /* "" when none */
 
 /* Reachability check for /healthz: runs SELECT 1. 0 when the server answered. */
 int db_ping(db_conn *c);
+
+
+/*
+ * The seam for non-blocking connections (db_kore.c). conn() returns the
+ * PGconn to send on, acquiring it when needed (NULL: unavailable, error set);
+ * wait() is called after a PQsend* and returns the statement's result (or
+ * NULL, error set) once it has arrived, the connection idle again.
+ */
+struct db_prepared {
+	unsigned char *ids; /* ids[n] != 0: statement n is prepared on this connection */
+	int cap;
+};
+struct db_driver {
+	PGconn *(*conn)(db_conn *c, struct db_prepared **prep);
+	PGresult *(*wait)(db_conn *c, PGconn *pg);
+};
+/* A connection run by drv; ctx is the driver's (db_driver_ctx). */
+db_conn *db_driver_conn(const struct db_driver *drv, void *ctx);
+void *db_driver_ctx(db_conn *c);
+/* Records an error on c: a result's (may be NULL) or the connection's. */
+void db_fail(db_conn *c, PGconn *pg, const PGresult *res);
+void db_fail_text(db_conn *c, enum db_err err, const char *message);
 
 #endif

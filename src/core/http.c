@@ -1,18 +1,20 @@
 /*
- * http — libmicrohttpd glue: request state, bodies, dispatch, responses.
+ * http — Spanner's request and response on top of Kore (see http.h).
  *
- * libmicrohttpd calls the access handler several times per request: once with
- * the headers, then once per chunk of body, then once with no data. We set up
- * the request on the first call, feed the body to the PostProcessor on the
- * middle ones and run the handler on the last one. Answering on the first call
- * would be shorter, but DESIGN.md measured it silently disabling keep-alive
- * (about 4× less throughput), so even body-less GETs wait for the second call.
+ * A request's life: Kore matches the path to a route of kore.conf and calls
+ * its SPANNER_ENTRY handler, which lands in http_serve. The first call builds
+ * our request (parameters populated through Kore, so only those declared in
+ * kore.conf's params blocks exist) and a fiber; every call resumes the
+ * fiber, which runs the checks, the guard and the handler. When the handler
+ * waits (database, task) the fiber yields and http_serve returns
+ * KORE_RESULT_RETRY with the request asleep; Kore wakes it when the answer is
+ * in. When the fiber has finished, the response it built is handed to Kore
+ * in one go, with the headers every response carries.
  *
- * Oversized bodies are read and thrown away up to a hard cap, then answered
- * with the 413 page: a browser that is still sending when the server closes
- * the connection shows "connection reset" instead of our message. Past the cap
- * (a client streaming forever) the 413 is sent at once and the connection
- * closed.
+ * If the client goes away while the fiber is suspended, Kore frees its
+ * request: our request is then orphaned, every pending or later statement
+ * fails at once, and the fiber runs to its end through the handler's own
+ * error paths, so everything it allocated is released the usual way.
  */
 #include "http.h"
 
@@ -20,9 +22,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/tasks.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,595 +35,107 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "db_kore.h"
+#include "fiber.h"
 #include "log.h"
 #include "metrics.h"
+#include "offload.h"
 #include "render.h"
-#include "router.h"
-#include "static.h"
 
-/* Throw away at most this many times the body limit before cutting the connection. */
-#define HTTP_DISCARD_FACTOR 4
-#define HTTP_POST_BUFFER 65536
+#define HTTP_MAX_PARAMS 8
+/* Tasks a worker runs at once for requests (Argon2, uploads); more wait their turn. */
+#define HTTP_READ_CHUNK 65536
 
 struct kv {
 	char *key;
 	char *value;
-	size_t len;
-};
-
-struct kvlist {
-	struct kv *items;
-	size_t n, cap;
 };
 
 struct request {
-	struct MHD_Connection *conn;
+	struct http_request *kreq; /* NULL once Kore has let the request go (client gone) */
 	const struct config *cfg;
-	char *method;
+	const struct route *route;
+	const char *pattern;
+	const char *method;
 	char *path;
 	struct timespec started;
 
-	const struct route *route;
-	struct route_params params;
-	struct kvlist query;
-	struct kvlist form;
+	struct kv params[HTTP_MAX_PARAMS];
+	size_t nparams;
 	struct upload *uploads;
 	size_t nuploads;
-	int upload_fd; /* the file part being written, -1 when none */
-
-	struct MHD_PostProcessor *pp;
-	size_t body_bytes;
-	int too_large;
-	int body_error;
+	int uploads_loaded;
+	const char **values_tmp;
+	struct kv *kept; /* fields Kore would drop, until they join its arguments */
+	size_t nkept;
 
 	db_conn *db;
 	void *ctx;
 	void (*free_ctx)(void *);
+	struct fiber *fiber;
+	int task_running;
 
 	/* the response being built */
 	int sent;
 	unsigned status;
-	struct kvlist headers;
-	struct MHD_Response *resp;
-	size_t resp_bytes;
-	const char **values_tmp; /* req_values' result array */
-
-	struct stream *stream; /* a streamed body, shared with the MHD response */
+	char *content_type;
+	buf body;
+	struct kv *headers;
+	size_t nheaders;
 };
 
-/*
- * A streamed body outlives the handler and is shared by the request (which
- * reads its byte count for the access log) and the MHD response (which reads
- * the data); libmicrohttpd does not promise which of the two is released
- * first, so the last one to let go frees it.
- */
-struct stream {
-	atomic_int refs;
-	resp_fill_fn fill;
-	void *cls;
-	void (*done)(void *);
-	atomic_size_t bytes;
+/* A Kore task running an offloaded function for a request's fiber. */
+struct http_task {
+	struct kore_task task; /* first: Kore hands this pointer back */
+	offload_fn fn;
+	void *arg;
+	struct request *req;
 };
 
 static struct {
-	struct MHD_Daemon *daemon;
 	const struct config *cfg;
 	const struct route *routes;
 	http_guard guard;
 	http_identify identify;
-	char *tls_key;
-	char *tls_cert;
-	atomic_int in_flight;
 } http;
 
-static void kv_add(struct kvlist *l, const char *key, const char *value, size_t len);
-static void kv_append(struct kvlist *l, const char *data, size_t len);
-static const struct kv *kv_find(const struct kvlist *l, const char *key);
-static void kv_free(struct kvlist *l);
-static enum MHD_Result http_collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-					  const char *value);
-static enum MHD_Result http_post_iterator(void *cls, enum MHD_ValueKind kind, const char *key,
-					  const char *filename, const char *content_type,
-					  const char *transfer_encoding, const char *data,
-					  uint64_t off, size_t size);
-static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_data_size,
-				   void **con_cls);
-static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			   enum MHD_RequestTerminationCode toe);
-static struct request *http_request_new(struct MHD_Connection *conn, const char *url,
-					const char *method);
-static void http_request_free(struct request *req);
-static void http_body_chunk(struct request *req, const char *data, size_t size);
-static void http_dispatch(struct request *req);
-static enum MHD_Result http_queue(struct request *req);
-static void http_security_headers(struct request *req, struct MHD_Response *resp);
-static ssize_t http_stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
-static void http_stream_free(void *cls);
-static void http_stream_unref(struct stream *st);
-static char *http_read_file(const char *path);
+static struct request *http_current;
+
+static struct request *http_request_new(struct http_request *kreq, const char *pattern);
+static void http_request_release(struct request *r);
+static void http_fiber_main(void *arg);
+static int http_resume(struct request *r);
+static void http_onfree(struct http_request *kreq);
+static void http_flush(struct request *r);
+static void http_security_headers(struct request *r, struct http_request *kreq);
+static const struct route *http_find_route(const char *pattern, const char *method,
+					   char *allowed, size_t allowed_len);
+static void http_path_params(struct request *r, struct http_request *kreq);
+static int http_headers_truncated(struct http_request *kreq);
+static void http_load_uploads(struct request *r);
+static int http_is_cell_name(const char *name, size_t len);
+static int http_declared_post(struct http_request *kreq, const char *name, size_t len);
+static void http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept,
+			    const char *name, size_t nlen, const char *value, size_t vlen, int cells,
+			    int decode);
+static void http_walk_body(struct http_request *kreq, const char *ct, int multipart, int cells,
+			   struct kv **kept, size_t *nkept);
+static void http_restore_fields(struct request *r, struct http_request *kreq, const char *ct,
+				int multipart);
+static void http_add_kept(struct request *r, struct http_request *kreq);
+static int http_task_entry(struct kore_task *t);
+static void http_task_done(struct kore_task *t);
+static int http_task_run(offload_fn fn, void *arg);
 static long http_elapsed_usec(const struct timespec *since);
-
-/* ------------------------------------------------------------------ lists */
-
-static void
-kv_add(struct kvlist *l, const char *key, const char *value, size_t len)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->items = xrealloc(l->items, l->cap * sizeof *l->items);
-	}
-	l->items[l->n].key = xstrdup(key);
-	l->items[l->n].value = xstrndup(value ? value : "", len);
-	l->items[l->n].len = len;
-	l->n++;
-}
-
-/* MHD may hand one field's value over in several pieces; they belong to the last entry. */
-static void
-kv_append(struct kvlist *l, const char *data, size_t len)
-{
-	struct kv *kv = &l->items[l->n - 1];
-
-	kv->value = xrealloc(kv->value, kv->len + len + 1);
-	memcpy(kv->value + kv->len, data, len);
-	kv->len += len;
-	kv->value[kv->len] = '\0';
-}
-
-static const struct kv *
-kv_find(const struct kvlist *l, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->items[i].key, key) == 0)
-			return &l->items[i];
-	return NULL;
-}
-
-static void
-kv_free(struct kvlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->items[i].key);
-		free(l->items[i].value);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = l->cap = 0;
-}
-
-/* --------------------------------------------------------------- requests */
-
-static enum MHD_Result
-http_collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct request *req = cls;
-
-	(void)kind;
-	kv_add(&req->query, key, value, value ? strlen(value) : 0);
-	return MHD_YES;
-}
-
-static struct request *
-http_request_new(struct MHD_Connection *conn, const char *url, const char *method)
-{
-	struct request *req = xcalloc(1, sizeof *req);
-
-	req->conn = conn;
-	req->cfg = http.cfg;
-	req->method = xstrdup(method);
-	req->path = xstrdup(url);
-	req->upload_fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &req->started);
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, http_collect_query, req);
-	return req;
-}
-
-static void
-http_request_free(struct request *req)
-{
-	size_t i;
-
-	if (req->pp)
-		MHD_destroy_post_processor(req->pp);
-	if (req->upload_fd >= 0)
-		close(req->upload_fd);
-	for (i = 0; i < req->nuploads; i++) {
-		if (req->uploads[i].path)
-			unlink(req->uploads[i].path);
-		free(req->uploads[i].field);
-		free(req->uploads[i].filename);
-		free(req->uploads[i].content_type);
-		free(req->uploads[i].path);
-	}
-	free(req->uploads);
-	if (req->db)
-		db_release(req->db);
-	if (req->free_ctx)
-		req->free_ctx(req->ctx);
-	if (req->resp)
-		MHD_destroy_response(req->resp);
-	if (req->stream)
-		http_stream_unref(req->stream);
-	router_params_free(&req->params);
-	kv_free(&req->query);
-	kv_free(&req->form);
-	kv_free(&req->headers);
-	free(req->values_tmp);
-	free(req->method);
-	free(req->path);
-	free(req);
-}
-
-static enum MHD_Result
-http_post_iterator(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
-		   const char *content_type, const char *transfer_encoding, const char *data,
-		   uint64_t off, size_t size)
-{
-	struct request *req = cls;
-
-	(void)kind;
-	(void)transfer_encoding;
-	if (!filename) {
-		if (off == 0 || req->form.n == 0 || strcmp(req->form.items[req->form.n - 1].key, key))
-			kv_add(&req->form, key, data, size);
-		else
-			kv_append(&req->form, data, size);
-		return MHD_YES;
-	}
-
-	/* A file part: a new one starts at offset 0, later chunks continue it. */
-	if (off == 0) {
-		char tmpl[4096];
-		struct upload *u;
-
-		if (req->upload_fd >= 0)
-			close(req->upload_fd);
-		snprintf(tmpl, sizeof tmpl, "%s/tmp/upload-XXXXXX", req->cfg->var_dir);
-		req->upload_fd = mkstemp(tmpl);
-		if (req->upload_fd < 0) {
-			log_error("http: cannot create upload file %s: %s", tmpl, strerror(errno));
-			req->body_error = 500;
-			return MHD_NO;
-		}
-		req->uploads = xrealloc(req->uploads, (req->nuploads + 1) * sizeof *req->uploads);
-		u = &req->uploads[req->nuploads++];
-		u->field = xstrdup(key);
-		u->filename = xstrdup(filename);
-		u->content_type = xstrdup(content_type ? content_type : "application/octet-stream");
-		u->path = xstrdup(tmpl);
-		u->size = 0;
-	}
-	if (req->nuploads == 0 || req->upload_fd < 0)
-		return MHD_NO;
-	while (size > 0) {
-		ssize_t n = write(req->upload_fd, data, size);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("http: writing upload: %s", strerror(errno));
-			req->body_error = 500;
-			return MHD_NO;
-		}
-		data += n;
-		size -= (size_t)n;
-		req->uploads[req->nuploads - 1].size += (size_t)n;
-	}
-	return MHD_YES;
-}
-
-static void
-http_body_chunk(struct request *req, const char *data, size_t size)
-{
-	req->body_bytes += size;
-	if (req->too_large || req->body_error)
-		return;
-	if (req->body_bytes > req->cfg->http_body_max) {
-		req->too_large = 1;
-		return;
-	}
-	if (!req->pp)
-		return; /* a body type we do not read (handlers see no fields) */
-	if (MHD_post_process(req->pp, data, size) != MHD_YES && !req->body_error)
-		req->body_error = 400;
-}
-
-static enum MHD_Result
-http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-	    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
-{
-	struct request *req = *con_cls;
-
-	(void)cls;
-	(void)version;
-	if (!req) {
-		const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							       MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-		req = http_request_new(conn, url, method);
-		*con_cls = req;
-		atomic_fetch_add(&http.in_flight, 1);
-		if (clen && strtoull(clen, NULL, 10) > req->cfg->http_body_max)
-			req->too_large = 1;
-		else if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-			req->pp = MHD_create_post_processor(conn, HTTP_POST_BUFFER,
-							    http_post_iterator, req);
-		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		http_body_chunk(req, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		if (req->too_large &&
-		    req->body_bytes > HTTP_DISCARD_FACTOR * req->cfg->http_body_max) {
-			render_error(req, 413, NULL);
-			resp_header(req, "Connection", "close");
-			return http_queue(req);
-		}
-		return MHD_YES;
-	}
-	if (req->sent)
-		return MHD_YES; /* answered early (413 past the cap) */
-	/* Destroying the PostProcessor delivers the last urlencoded value and tells us
-	 * whether the body ended where it should. */
-	if (req->pp) {
-		if (MHD_destroy_post_processor(req->pp) != MHD_YES && !req->body_error &&
-		    !req->too_large)
-			req->body_error = 400;
-		req->pp = NULL;
-	}
-	if (req->upload_fd >= 0) {
-		close(req->upload_fd);
-		req->upload_fd = -1;
-	}
-	http_dispatch(req);
-	return http_queue(req);
-}
-
-static void
-http_dispatch(struct request *req)
-{
-	char allowed[128];
-	enum router_result r;
-
-	if (strncmp(req->path, "/assets/", 8) == 0 || strcmp(req->path, "/favicon.ico") == 0) {
-		if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
-			render_method_not_allowed(req, "GET, HEAD");
-		else if (!static_serve(req, req->path))
-			render_error(req, 404, NULL);
-		return;
-	}
-	r = router_match(http.routes, req->method, req->path, &req->route, &req->params, allowed,
-			 sizeof allowed);
-	if (r != ROUTER_FOUND && http.identify)
-		http.identify(req);
-	if (r == ROUTER_NOT_FOUND) {
-		render_error(req, 404, NULL);
-		return;
-	}
-	if (r == ROUTER_WRONG_METHOD) {
-		render_method_not_allowed(req, allowed);
-		return;
-	}
-	if ((req->too_large || req->body_error) && http.identify)
-		http.identify(req);
-	if (req->too_large) {
-		render_error(req, 413, NULL);
-		return;
-	}
-	if (req->body_error) {
-		render_error(req, req->body_error,
-			     req->body_error == 400 ? "The request body could not be read: it is "
-						      "malformed or was cut short."
-						    : NULL);
-		return;
-	}
-	if (http.guard && http.guard(req, req->route) != 0) {
-		if (!req->sent)
-			render_error(req, 403, NULL);
-		return;
-	}
-	req->route->handler(req);
-	if (!req->sent) {
-		log_error("http: %s %s: handler gave no response", req->method, req->path);
-		render_error(req, 500, NULL);
-	}
-}
-
-static void
-http_security_headers(struct request *req, struct MHD_Response *resp)
-{
-	/*
-	 * No inline script or style anywhere: htmx is told (in the layout) not to
-	 * inject its indicator styles, so 'self' is enough and an injected
-	 * <script> in user data could never run.
-	 */
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'self'; script-src 'self'; style-src 'self'; "
-				"img-src 'self' data:; connect-src 'self'; form-action 'self'; "
-				"frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
-	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-	MHD_add_response_header(resp, "Permissions-Policy",
-				"camera=(), microphone=(), geolocation=(), payment=()");
-	if (req_is_https(req))
-		MHD_add_response_header(resp, "Strict-Transport-Security",
-					"max-age=31536000; includeSubDomains");
-}
-
-static enum MHD_Result
-http_queue(struct request *req)
-{
-	enum MHD_Result ret;
-	size_t i;
-
-	if (!req->resp) {
-		/* Every dispatch path sets a response; this is a last line of defence. */
-		render_error(req, 500, NULL);
-		if (!req->resp)
-			return MHD_NO;
-	}
-	http_security_headers(req, req->resp);
-	for (i = 0; i < req->headers.n; i++)
-		MHD_add_response_header(req->resp, req->headers.items[i].key,
-					req->headers.items[i].value);
-	ret = MHD_queue_response(req->conn, req->status, req->resp);
-	MHD_destroy_response(req->resp);
-	req->resp = NULL;
-	return ret;
-}
-
-static long
-http_elapsed_usec(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000000L + (now.tv_nsec - since->tv_nsec) / 1000;
-}
-
-static void
-http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-	       enum MHD_RequestTerminationCode toe)
-{
-	struct request *req = *con_cls;
-	long usec;
-
-	(void)cls;
-	(void)conn;
-	if (!req)
-		return;
-	usec = http_elapsed_usec(&req->started);
-	if (req->stream)
-		req->resp_bytes = atomic_load(&req->stream->bytes);
-	/* A request the client abandoned before any answer is logged as 499, as nginx does. */
-	if (!req->sent)
-		req->status = 499;
-	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->status < 400)
-		log_warn("http: %s %s: connection ended before the response was sent",
-			 req->method, req->path);
-	if (req->cfg->log_access)
-		log_access(req->method, req->path, req->status, req->resp_bytes, usec);
-	metrics_request(req->status, usec);
-	http_request_free(req);
-	*con_cls = NULL;
-	atomic_fetch_sub(&http.in_flight, 1);
-}
 
 /* ------------------------------------------------------------- lifecycle */
 
-static char *
-http_read_file(const char *path)
+void
+http_setup(const struct config *cfg, const struct route *routes)
 {
-	FILE *f = fopen(path, "rb");
-	buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return buf_steal(&b);
-}
-
-int
-http_start(const struct config *cfg, const struct route *routes)
-{
-	struct sockaddr_in sin4;
-	struct sockaddr_in6 sin6;
-	struct sockaddr *addr;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
-	char tmpdir[4096];
-
 	http.cfg = cfg;
 	http.routes = routes;
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", cfg->var_dir);
-	if (mkdir(tmpdir, 0700) != 0 && errno != EEXIST) {
-		log_error("http: cannot create %s: %s", tmpdir, strerror(errno));
-		return -1;
-	}
-
-	memset(&sin4, 0, sizeof sin4);
-	memset(&sin6, 0, sizeof sin6);
-	if (inet_pton(AF_INET, cfg->bind_host, &sin4.sin_addr) == 1) {
-		sin4.sin_family = AF_INET;
-		sin4.sin_port = htons((uint16_t)cfg->bind_port);
-		addr = (struct sockaddr *)&sin4;
-	} else if (inet_pton(AF_INET6, cfg->bind_host, &sin6.sin6_addr) == 1) {
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons((uint16_t)cfg->bind_port);
-		addr = (struct sockaddr *)&sin6;
-		flags |= MHD_USE_IPv6;
-	} else {
-		log_error("http: bind address '%s' is not an IP address", cfg->bind_host);
-		return -1;
-	}
-
-	if (cfg->tls_cert && cfg->tls_key) {
-		http.tls_cert = http_read_file(cfg->tls_cert);
-		http.tls_key = http_read_file(cfg->tls_key);
-		if (!http.tls_cert || !http.tls_key) {
-			log_error("http: cannot read TLS certificate %s or key %s", cfg->tls_cert,
-				  cfg->tls_key);
-			return -1;
-		}
-		flags |= MHD_USE_TLS;
-		http.daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, http_access, NULL, MHD_OPTION_SOCK_ADDR, addr,
-			MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->workers,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http_timeout,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->http_conn_max,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->http_conn_per_ip,
-			MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-			MHD_OPTION_HTTPS_MEM_KEY, http.tls_key, MHD_OPTION_HTTPS_MEM_CERT,
-			http.tls_cert, MHD_OPTION_END);
-	} else {
-		http.daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, http_access, NULL, MHD_OPTION_SOCK_ADDR, addr,
-			MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->workers,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http_timeout,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->http_conn_max,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->http_conn_per_ip,
-			MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_END);
-	}
-	if (!http.daemon) {
-		log_error("http: cannot listen on %s:%d (in use, or not allowed)", cfg->bind_host,
-			  cfg->bind_port);
-		return -1;
-	}
-	return 0;
-}
-
-void
-http_stop(int wait_seconds)
-{
-	int waited_ms = 0;
-
-	if (!http.daemon)
-		return;
-	/* Stop accepting; requests already inside a handler finish and are answered. */
-	MHD_quiesce_daemon(http.daemon);
-	while (atomic_load(&http.in_flight) > 0 && waited_ms < wait_seconds * 1000) {
-		usleep(20000);
-		waited_ms += 20;
-	}
-	if (atomic_load(&http.in_flight) > 0)
-		log_warn("http: stopping with %d request(s) still in flight",
-			 atomic_load(&http.in_flight));
-	MHD_stop_daemon(http.daemon);
-	http.daemon = NULL;
-	free(http.tls_cert);
-	free(http.tls_key);
-	http.tls_cert = http.tls_key = NULL;
+	offload_set_runner(http_task_run);
 }
 
 void
@@ -635,7 +150,611 @@ http_set_identify(http_identify identify)
 	http.identify = identify;
 }
 
-/* --------------------------------------------------------------- encoding */
+int
+http_check_routes(void)
+{
+	struct kore_domain *dom;
+	struct kore_module_handle *h;
+	struct kore_server *srv;
+	const struct route *rt;
+	int bad = 0;
+
+	/* Every routes_table pattern must reach Kore through a route of kore.conf. */
+	for (rt = http.routes; rt->method; rt++) {
+		int found = 0;
+
+		LIST_FOREACH(srv, &kore_servers, list)
+		{
+			TAILQ_FOREACH(dom, &srv->domains, list)
+			{
+				TAILQ_FOREACH(h, &dom->handlers, list)
+				{
+					buf want = BUF_INIT;
+					const char *p;
+
+					if (h->type == HANDLER_TYPE_STATIC) {
+						found |= !strcmp(h->path, rt->pattern);
+						continue;
+					}
+					/* {name} becomes ([^/]+) in the regex form. */
+					buf_putc(&want, '^');
+					for (p = rt->pattern; *p; p++) {
+						if (*p == '{') {
+							buf_puts(&want, "([^/]+)");
+							while (*p && *p != '}')
+								p++;
+							if (!*p)
+								break;
+						} else if (*p == '.') {
+							buf_puts(&want, "\\.");
+						} else {
+							buf_putc(&want, *p);
+						}
+					}
+					buf_putc(&want, '$');
+					found |= !strcmp(h->path, want.data);
+					buf_free(&want);
+				}
+			}
+		}
+		if (!found) {
+			log_error("kore.conf has no route for %s %s", rt->method, rt->pattern);
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- requests */
+
+static struct request *
+http_request_new(struct http_request *kreq, const char *pattern)
+{
+	struct request *r = xcalloc(1, sizeof *r);
+
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	r->kreq = kreq;
+	r->cfg = http.cfg;
+	r->pattern = pattern;
+	r->method = http_method_text(kreq->method);
+	r->path = xstrdup(kreq->path);
+	r->db = db_kore_open(kreq);
+	r->fiber = fiber_new(http_fiber_main, r);
+	if (!r->fiber) {
+		http_request_release(r);
+		return NULL;
+	}
+	http_populate_qs(kreq);
+	if (kreq->method == HTTP_METHOD_POST) {
+		const char *ct = NULL;
+
+		/*
+		 * Every form of ours posts multipart/form-data: Kore 4.1 drops a
+		 * urlencoded value holding a line break or tab and reads at most
+		 * 20 urlencoded fields. Urlencoded bodies still work for scripts.
+		 */
+		int multipart = http_request_header(kreq, "content-type", &ct) &&
+				!strncasecmp(ct, "multipart/form-data", 19);
+
+		r->pattern = pattern;
+		http_restore_fields(r, kreq, ct, multipart);
+		if (multipart)
+			http_populate_multipart_form(kreq);
+		else
+			http_populate_post(kreq);
+		http_add_kept(r, kreq);
+	}
+	http_populate_cookies(kreq);
+	http_path_params(r, kreq);
+	kreq->hdlr_extra = r;
+	/* Our memory, not Kore's: the request may outlive Kore's (see http_onfree). */
+	kreq->flags |= HTTP_REQUEST_RETAIN_EXTRA;
+	kreq->onfree = http_onfree;
+	return r;
+}
+
+/*
+ * Fields Kore 4.1 would lose, put back from the raw body before Kore's own
+ * parser runs (its urlencoded parser cuts the body up in place):
+ *   - a declared field sent with an empty value: Kore drops it, but absent
+ *     and empty differ to a form: the panel saves only the fields it sends,
+ *     and a field sent empty is one the user cleared;
+ *   - on routes that ask for it (route->cells), the correction grid's cells,
+ *     named c<row>_<column>, which no params block can declare.
+ * Only bodies held in memory: a body big enough to go to disk is an upload,
+ * whose other fields are never cleared ones.
+ */
+static int
+http_is_cell_name(const char *name, size_t len)
+{
+	size_t i = 1;
+
+	if (len < 4 || name[0] != 'c' || !isdigit((unsigned char)name[1]))
+		return 0;
+	while (i < len && isdigit((unsigned char)name[i]))
+		i++;
+	if (i >= len - 1 || name[i] != '_')
+		return 0;
+	for (i++; i < len; i++)
+		if (!isdigit((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
+static int
+http_declared_post(struct http_request *kreq, const char *name, size_t len)
+{
+	struct kore_handler_params *p;
+
+	TAILQ_FOREACH(p, &kreq->hdlr->params, list)
+	{
+		if (p->method == HTTP_METHOD_POST && !(p->flags & KORE_PARAMS_QUERY_STRING) &&
+		    strlen(p->name) == len && !memcmp(p->name, name, len))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept, const char *name,
+		size_t nlen, const char *value, size_t vlen, int cells, int decode)
+{
+	char *n, *v;
+
+	if (vlen == 0 ? !http_declared_post(kreq, name, nlen)
+		      : !(cells && http_is_cell_name(name, nlen)))
+		return;
+	n = xstrndup(name, nlen);
+	v = xstrndup(value, vlen);
+	if (decode)
+		http_urldecode(v);
+	*kept = xrealloc(*kept, (*nkept + 1) * sizeof **kept);
+	(*kept)[*nkept].key = n;
+	(*kept)[*nkept].value = v;
+	(*nkept)++;
+}
+
+static void
+http_walk_body(struct http_request *kreq, const char *ct, int multipart, int cells,
+	       struct kv **kept, size_t *nkept)
+{
+	const char *body = (const char *)kreq->http_body->data;
+	size_t len = kreq->content_length;
+
+	if (len > kreq->http_body->length)
+		len = kreq->http_body->length;
+	if (!multipart) {
+		size_t i = 0;
+
+		while (i < len) {
+			size_t end = i, eq;
+
+			while (end < len && body[end] != '&')
+				end++;
+			for (eq = i; eq < end && body[eq] != '='; eq++)
+				;
+			if (eq < end)
+				http_keep_field(kreq, kept, nkept, body + i, eq - i, body + eq + 1,
+						end - eq - 1, cells, 1);
+			i = end + 1;
+		}
+		return;
+	} else {
+		const char *b = strstr(ct, "boundary="), *p, *stop = body + len;
+		char delim[128];
+		size_t dlen;
+
+		if (!b)
+			return;
+		b += 9;
+		dlen = (size_t)snprintf(delim, sizeof delim, "\r\n--%.*s", (int)strcspn(b, "; "),
+					b);
+		if (dlen >= sizeof delim)
+			return;
+		/* The first delimiter has no CRLF before it. */
+		p = memmem(body, len, delim + 2, dlen - 2);
+		while (p && (p = memmem(p, (size_t)(stop - p), "\r\n", 2)) != NULL) {
+			const char *head = p + 2, *value, *next, *name;
+			size_t nlen;
+
+			value = memmem(head, (size_t)(stop - head), "\r\n\r\n", 4);
+			if (!value)
+				return;
+			value += 4;
+			next = memmem(value, (size_t)(stop - value), delim, dlen);
+			if (!next)
+				return;
+			name = memmem(head, (size_t)(value - head), "name=\"", 6);
+			if (name && !memmem(head, (size_t)(value - head), "filename=", 9)) {
+				name += 6;
+				nlen = strcspn(name, "\"");
+				http_keep_field(kreq, kept, nkept, name, nlen, value,
+						(size_t)(next - value), cells, 0);
+			}
+			p = next + dlen;
+		}
+	}
+}
+
+static void
+http_restore_fields(struct request *r, struct http_request *kreq, const char *ct, int multipart)
+{
+	struct kv *kept = NULL;
+	size_t nkept = 0, i;
+	const struct route *rt;
+	int cells = 0;
+
+	if (!kreq->http_body || kreq->http_body_fd != -1 || !kreq->hdlr || !r->pattern)
+		return;
+	rt = http_find_route(r->pattern, "POST", NULL, 0);
+	cells = rt && rt->cells;
+	http_walk_body(kreq, ct ? ct : "", multipart, cells, &kept, &nkept);
+	r->kept = kept;
+	r->nkept = nkept;
+	(void)i;
+}
+
+/* After Kore's parser: the kept fields join its arguments, in Kore's memory. */
+static void
+http_add_kept(struct request *r, struct http_request *kreq)
+{
+	size_t i;
+
+	for (i = 0; i < r->nkept; i++) {
+		struct http_arg *a = kore_malloc(sizeof *a);
+
+		a->name = kore_strdup(r->kept[i].key);
+		a->s_value = kore_strdup(r->kept[i].value);
+		TAILQ_INSERT_TAIL(&kreq->arguments, a, list);
+		free(r->kept[i].key);
+		free(r->kept[i].value);
+	}
+	free(r->kept);
+	r->kept = NULL;
+	r->nkept = 0;
+}
+
+static void
+http_request_release(struct request *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nuploads; i++) {
+		if (r->uploads[i].path)
+			unlink(r->uploads[i].path);
+		free(r->uploads[i].field);
+		free(r->uploads[i].filename);
+		free(r->uploads[i].content_type);
+		free(r->uploads[i].path);
+	}
+	free(r->uploads);
+	for (i = 0; i < r->nparams; i++) {
+		free(r->params[i].key);
+		free(r->params[i].value);
+	}
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].key);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	if (r->free_ctx)
+		r->free_ctx(r->ctx);
+	free(r->values_tmp);
+	free(r->content_type);
+	buf_free(&r->body);
+	free(r->path);
+	fiber_free(r->fiber);
+	free(r);
+}
+
+int
+http_serve(struct http_request *kreq, const char *pattern)
+{
+	struct request *r = kreq->hdlr_extra;
+
+	if (!r) {
+		r = http_request_new(kreq, pattern);
+		if (!r) {
+			http_response(kreq, 503, "Out of memory\n", 14);
+			return KORE_RESULT_OK;
+		}
+	}
+	if (r->task_running) {
+		/* Woken for something else while its task runs: back to sleep. */
+		http_request_sleep(kreq);
+		return KORE_RESULT_RETRY;
+	}
+	if (!http_resume(r))
+		return KORE_RESULT_RETRY;
+	http_flush(r);
+	kreq->hdlr_extra = NULL;
+	kreq->onfree = NULL;
+	http_request_release(r);
+	return KORE_RESULT_OK;
+}
+
+static int
+http_resume(struct request *r)
+{
+	struct request *prev = http_current;
+	int done;
+
+	http_current = r;
+	done = fiber_resume(r->fiber);
+	http_current = prev;
+	return done;
+}
+
+/*
+ * Kore is freeing its request before ours finished: the client went away,
+ * or the worker is stopping. Run the fiber out on its error paths, unless a
+ * task still works for it: then the task's completion finishes the job.
+ */
+static void
+http_onfree(struct http_request *kreq)
+{
+	struct request *r = kreq->hdlr_extra;
+
+	if (!r)
+		return;
+	kreq->hdlr_extra = NULL;
+	r->kreq = NULL;
+	db_kore_abort(r->db);
+	if (r->task_running)
+		return;
+	while (!http_resume(r)) {
+		if (r->task_running)
+			return;
+	}
+	http_request_release(r);
+}
+
+static void
+http_fiber_main(void *arg)
+{
+	struct request *r = arg;
+	struct http_request *kreq = r->kreq;
+	char allowed[64];
+
+	if (!r->pattern) {
+		if (http.identify)
+			http.identify(r);
+		render_error(r, 404, NULL);
+		goto out;
+	}
+	r->route = http_find_route(r->pattern, r->method, allowed, sizeof allowed);
+	if (!r->route) {
+		if (http.identify)
+			http.identify(r);
+		render_method_not_allowed(r, allowed);
+		goto out;
+	}
+	if (http_headers_truncated(kreq)) {
+		/*
+		 * Kore reads 25 header lines and drops the rest without a word;
+		 * browsers send Cookie last. Rather than treat a signed-in user as
+		 * signed out in the middle of an edit, refuse the request clearly.
+		 */
+		render_error(r, 431,
+			     "Your browser sent more request headers than Spanner reads, so this "
+			     "request was refused and nothing was changed. Reload the page and try "
+			     "again; if it happens again, turn off browser extensions that add "
+			     "headers.");
+		goto out;
+	}
+	if (req_too_large(r)) {
+		if (http.identify)
+			http.identify(r);
+		render_error(r, 413, NULL);
+		goto out;
+	}
+	if (http.guard && http.guard(r, r->route) != 0) {
+		if (!r->sent)
+			render_error(r, 403, NULL);
+		goto out;
+	}
+	r->route->handler(r);
+	if (!r->sent) {
+		log_error("http: %s %s: handler gave no response", r->method, r->path);
+		render_error(r, 500, NULL);
+	}
+out:
+	/* On the fiber still: a rollback left to do can wait for the server. */
+	db_kore_close(r->db);
+	r->db = NULL;
+}
+
+static const struct route *
+http_find_route(const char *pattern, const char *method, char *allowed, size_t allowed_len)
+{
+	const struct route *rt;
+	const char *want = strcmp(method, "HEAD") ? method : "GET";
+	size_t used = 0;
+
+	if (allowed)
+		allowed[0] = '\0';
+	for (rt = http.routes; rt->method; rt++) {
+		if (strcmp(rt->pattern, pattern))
+			continue;
+		if (!strcmp(rt->method, want))
+			return rt;
+		if (!allowed)
+			continue;
+		used += (size_t)snprintf(allowed + used, allowed_len - used, "%s%s",
+					 used ? ", " : "", rt->method);
+		if (used >= allowed_len)
+			used = allowed_len - 1;
+	}
+	return NULL;
+}
+
+/*
+ * {name}s of the pattern take the path's segments at the same places. Kore
+ * matched the path with the route's regex already, but compiles it with
+ * REG_NOSUB, so its capture groups are never filled: the pattern is walked
+ * here instead, segment by segment.
+ */
+static void
+http_path_params(struct request *r, struct http_request *kreq)
+{
+	const char *p = r->pattern, *q = kreq->path;
+
+	if (!p)
+		return;
+	while (*p && *q && r->nparams < HTTP_MAX_PARAMS) {
+		if (*p == '{') {
+			const char *end = strchr(p, '}');
+			size_t vlen = strcspn(q, "/");
+
+			if (!end)
+				return;
+			r->params[r->nparams].key = xstrndup(p + 1, (size_t)(end - p - 1));
+			r->params[r->nparams].value = xstrndup(q, vlen);
+			r->nparams++;
+			p = end + 1;
+			q += vlen;
+			continue;
+		}
+		if (*p != *q)
+			return;
+		p++;
+		q++;
+	}
+}
+
+static int
+http_headers_truncated(struct http_request *kreq)
+{
+	struct http_header *h;
+	const char *cookie;
+	int n = 0;
+
+	TAILQ_FOREACH(h, &kreq->req_headers, list)
+	n++;
+	/* The request line counts as one of Kore's 25 lines. */
+	return n >= HTTP_REQ_HEADER_MAX - 1 && !http_request_header(kreq, "cookie", &cookie);
+}
+
+/* ------------------------------------------------------------- responses out */
+
+static void
+http_security_headers(struct request *r, struct http_request *kreq)
+{
+	/*
+	 * No inline script or style anywhere: htmx is told (in the layout) not to
+	 * inject its indicator styles, so 'self' is enough and an injected
+	 * <script> in user data could never run.
+	 */
+	http_response_header(kreq, "content-security-policy",
+			     "default-src 'self'; script-src 'self'; style-src 'self'; "
+			     "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+			     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+	http_response_header(kreq, "x-content-type-options", "nosniff");
+	http_response_header(kreq, "x-frame-options", "DENY");
+	http_response_header(kreq, "referrer-policy", "same-origin");
+	http_response_header(kreq, "cross-origin-opener-policy", "same-origin");
+	http_response_header(kreq, "permissions-policy",
+			     "camera=(), microphone=(), geolocation=(), payment=()");
+	if (req_is_https(r))
+		http_response_header(kreq, "strict-transport-security",
+				     "max-age=31536000; includeSubDomains");
+}
+
+static void
+http_flush(struct request *r)
+{
+	struct http_request *kreq = r->kreq;
+	size_t i;
+
+	if (!r->sent) {
+		r->status = 500;
+		buf_puts(&r->body, "Internal Server Error\n");
+		r->content_type = xstrdup("text/plain; charset=utf-8");
+	}
+	http_security_headers(r, kreq);
+	if (r->content_type)
+		http_response_header(kreq, "content-type", r->content_type);
+	for (i = 0; i < r->nheaders; i++)
+		http_response_header(kreq, r->headers[i].key, r->headers[i].value);
+	/* Kore copies the body into its send buffers. */
+	http_response(kreq, (int)r->status, r->body.data ? r->body.data : "", r->body.len);
+	if (r->cfg->log_access)
+		log_access(r->method, r->path, r->status, r->body.len,
+			   http_elapsed_usec(&r->started));
+	metrics_request(r->status, http_elapsed_usec(&r->started));
+}
+
+static long
+http_elapsed_usec(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000000L + (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
+/* ------------------------------------------------------------- tasks */
+
+static int
+http_task_entry(struct kore_task *t)
+{
+	struct http_task *ht = (struct http_task *)t;
+
+	ht->fn(ht->arg);
+	return KORE_RESULT_OK;
+}
+
+/* On the event loop, when the task has written to its channel or finished. */
+static void
+http_task_done(struct kore_task *t)
+{
+	struct http_task *ht = (struct http_task *)t;
+	struct request *r = ht->req;
+
+	if (!kore_task_finished(t))
+		return;
+	r->task_running = 0;
+	if (r->kreq) {
+		http_request_wakeup(r->kreq);
+		return;
+	}
+	/* Orphaned meanwhile (see http_onfree): finish here. */
+	while (!http_resume(r)) {
+		if (r->task_running)
+			return;
+	}
+	http_request_release(r);
+}
+
+static int
+http_task_run(offload_fn fn, void *arg)
+{
+	struct request *r = http_current;
+	struct http_task ht;
+
+	if (!r || fiber_current() != r->fiber) {
+		fn(arg);
+		return 0;
+	}
+	memset(&ht, 0, sizeof ht);
+	ht.fn = fn;
+	ht.arg = arg;
+	ht.req = r;
+	kore_task_create(&ht.task, http_task_entry);
+	kore_task_bind_callback(&ht.task, http_task_done);
+	r->task_running = 1;
+	kore_task_run(&ht.task);
+	/* Whatever happens to the request, the task uses this stack until it ends. */
+	while (r->task_running) {
+		if (r->kreq)
+			http_request_sleep(r->kreq);
+		fiber_yield();
+	}
+	kore_task_destroy(&ht.task);
+	return 0;
+}
+
+/* ------------------------------------------------------------- encoding */
 
 void
 http_urlencode(buf *out, const char *s)
@@ -694,46 +813,128 @@ req_path(const struct request *req)
 const char *
 req_param(const struct request *req, const char *name)
 {
-	return router_param(&req->params, name);
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++)
+		if (!strcmp(req->params[i].key, name))
+			return req->params[i].value;
+	return NULL;
+}
+
+/* Kore keeps query and form arguments in one list; the route's params blocks say which is which. */
+static const char *
+http_arg(const struct request *req, const char *name)
+{
+	struct http_arg *a;
+
+	if (!req->kreq)
+		return NULL;
+	TAILQ_FOREACH(a, &req->kreq->arguments, list)
+	{
+		if (!strcmp(a->name, name))
+			return a->s_value;
+	}
+	return NULL;
 }
 
 const char *
 req_query(const struct request *req, const char *name)
 {
-	const struct kv *kv = kv_find(&req->query, name);
-
-	return kv ? kv->value : NULL;
+	return http_arg(req, name);
 }
 
 const char *
 req_form(const struct request *req, const char *name)
 {
-	const struct kv *kv = kv_find(&req->form, name);
-
-	return kv ? kv->value : NULL;
+	if (strcmp(req->method, "POST"))
+		return NULL;
+	return http_arg(req, name);
 }
 
 size_t
 req_values(const struct request *req, int query, const char *name, const char ***out)
 {
-	const struct kvlist *l = query ? &req->query : &req->form;
 	struct request *mut = (struct request *)req;
-	size_t i, n = 0;
+	struct http_arg *a;
+	size_t n = 0, cap = 8;
 
+	(void)query;
 	free(mut->values_tmp);
-	mut->values_tmp = xcalloc(l->n + 1, sizeof(char *));
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->items[i].key, name) == 0)
-			mut->values_tmp[n++] = l->items[i].value;
+	mut->values_tmp = xcalloc(cap + 1, sizeof(char *));
+	if (req->kreq) {
+		TAILQ_FOREACH(a, &req->kreq->arguments, list)
+		{
+			if (strcmp(a->name, name))
+				continue;
+			if (n == cap) {
+				cap *= 2;
+				mut->values_tmp =
+					xrealloc(mut->values_tmp, (cap + 1) * sizeof(char *));
+			}
+			mut->values_tmp[n++] = a->s_value;
+		}
+	}
+	mut->values_tmp[n] = NULL;
 	*out = mut->values_tmp;
 	return n;
+}
+
+/*
+ * File parts are copied out of Kore's body (memory, or its disk offload)
+ * into temporary files the first time a handler asks: the import code reads
+ * a file by path, and the copy is deleted with the request.
+ */
+static void
+http_load_uploads(struct request *r)
+{
+	struct http_file *f;
+	char *chunk;
+
+	r->uploads_loaded = 1;
+	if (!r->kreq)
+		return;
+	chunk = xmalloc(HTTP_READ_CHUNK);
+	TAILQ_FOREACH(f, &r->kreq->files, list)
+	{
+		char tmpl[4096];
+		struct upload *u;
+		int fd;
+		ssize_t n;
+
+		snprintf(tmpl, sizeof tmpl, "%s/tmp/upload-XXXXXX", r->cfg->var_dir);
+		fd = mkstemp(tmpl);
+		if (fd < 0) {
+			log_error("http: cannot create upload file %s: %s", tmpl, strerror(errno));
+			continue;
+		}
+		r->uploads = xrealloc(r->uploads, (r->nuploads + 1) * sizeof *r->uploads);
+		u = &r->uploads[r->nuploads++];
+		u->field = xstrdup(f->name);
+		u->filename = xstrdup(f->filename ? f->filename : "");
+		u->content_type = xstrdup("application/octet-stream");
+		u->path = xstrdup(tmpl);
+		u->size = 0;
+		http_file_rewind(f);
+		while ((n = http_file_read(f, chunk, HTTP_READ_CHUNK)) > 0) {
+			if (write(fd, chunk, (size_t)n) != n) {
+				log_error("http: writing upload: %s", strerror(errno));
+				break;
+			}
+			u->size += (size_t)n;
+		}
+		close(fd);
+	}
+	free(chunk);
 }
 
 const struct upload *
 req_upload(const struct request *req, const char *field)
 {
+	struct request *mut = (struct request *)req;
 	size_t i;
 
+	if (!req->uploads_loaded)
+		http_load_uploads(mut);
 	for (i = 0; i < req->nuploads; i++)
 		if (strcmp(req->uploads[i].field, field) == 0)
 			return &req->uploads[i];
@@ -743,29 +944,50 @@ req_upload(const struct request *req, const char *field)
 const char *
 req_header(const struct request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+	const char *v = NULL;
+
+	if (!req->kreq || !http_request_header(req->kreq, name, &v))
+		return NULL;
+	return v;
 }
 
 const char *
 req_cookie(const struct request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+	char *v = NULL;
+
+	if (!req->kreq || !http_request_cookie(req->kreq, name, &v))
+		return NULL;
+	return v;
 }
 
 const char *
 req_client_ip(const struct request *req)
 {
-	static __thread char text[INET6_ADDRSTRLEN];
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	static char text[INET6_ADDRSTRLEN];
+	struct connection *c;
 
 	text[0] = '\0';
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, sizeof text);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text,
-			  sizeof text);
+	if (!req->kreq)
+		return text;
+	if (req->cfg->trust_proxy) {
+		/* The proxy appends the address it saw: the last entry is the one to trust. */
+		const char *xff = req_header(req, "X-Forwarded-For");
+		const char *last = xff ? strrchr(xff, ',') : NULL;
+
+		if (xff) {
+			last = last ? last + 1 : xff;
+			while (*last == ' ')
+				last++;
+			snprintf(text, sizeof text, "%.*s", (int)strcspn(last, " "), last);
+			return text;
+		}
+	}
+	c = req->kreq->owner;
+	if (c->family == AF_INET)
+		inet_ntop(AF_INET, &c->addr.ipv4.sin_addr, text, sizeof text);
+	else if (c->family == AF_INET6)
+		inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, text, sizeof text);
 	return text;
 }
 
@@ -780,7 +1002,7 @@ req_is_htmx(const struct request *req)
 int
 req_wants_json(const struct request *req)
 {
-	const char *accept = req_header(req, MHD_HTTP_HEADER_ACCEPT);
+	const char *accept = req_header(req, "Accept");
 	const char *json, *html;
 
 	if (!accept || req_is_htmx(req))
@@ -794,7 +1016,18 @@ req_wants_json(const struct request *req)
 int
 req_is_https(const struct request *req)
 {
-	return req->cfg->tls_cert != NULL;
+	const char *proto;
+
+	if (!req->cfg->trust_proxy)
+		return 0;
+	proto = req_header(req, "X-Forwarded-Proto");
+	return proto && !strcasecmp(proto, "https");
+}
+
+int
+req_too_large(const struct request *req)
+{
+	return req->kreq && req->kreq->content_length > req->cfg->http_body_max;
 }
 
 const struct route *
@@ -812,8 +1045,6 @@ req_config(const struct request *req)
 db_conn *
 req_db(struct request *req)
 {
-	if (!req->db)
-		req->db = db_acquire();
 	return req->db;
 }
 
@@ -837,7 +1068,10 @@ req_context(const struct request *req)
 void
 resp_header(struct request *req, const char *name, const char *value)
 {
-	kv_add(&req->headers, name, value, strlen(value));
+	req->headers = xrealloc(req->headers, (req->nheaders + 1) * sizeof *req->headers);
+	req->headers[req->nheaders].key = xstrdup(name);
+	req->headers[req->nheaders].value = xstrdup(value);
+	req->nheaders++;
 }
 
 void
@@ -848,10 +1082,12 @@ resp_body(struct request *req, unsigned status, const char *content_type, char *
 		free(body);
 		return;
 	}
-	req->resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
-	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	buf_free(&req->body);
+	req->body.data = body;
+	req->body.len = len;
+	req->body.cap = len;
+	req->content_type = xstrdup(content_type);
 	req->status = status;
-	req->resp_bytes = len;
 	req->sent = 1;
 }
 
@@ -859,13 +1095,13 @@ void
 resp_static(struct request *req, unsigned status, const char *content_type, const void *data,
 	    size_t len)
 {
+	char *copy;
+
 	if (req->sent)
 		return;
-	req->resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	req->status = status;
-	req->resp_bytes = len;
-	req->sent = 1;
+	copy = xmalloc(len + 1);
+	memcpy(copy, data, len);
+	resp_body(req, status, content_type, copy, len);
 }
 
 void
@@ -901,76 +1137,56 @@ resp_redirect(struct request *req, const char *location)
 		resp_text(req, 200, "text/plain; charset=utf-8", "");
 		return;
 	}
-	resp_header(req, MHD_HTTP_HEADER_LOCATION, location);
+	resp_header(req, "Location", location);
 	resp_text(req, 303, "text/plain; charset=utf-8", "");
 }
 
 void
 resp_file(struct request *req, unsigned status, const char *content_type, int fd, size_t size)
 {
+	buf b = BUF_INIT;
+	ssize_t n;
+
 	if (req->sent) {
 		close(fd);
 		return;
 	}
-	req->resp = MHD_create_response_from_fd((uint64_t)size, fd);
-	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	req->status = status;
-	req->resp_bytes = size;
-	req->sent = 1;
+	buf_reserve(&b, size + 1);
+	while ((n = read(fd, b.data + b.len, b.cap - b.len)) > 0) {
+		b.len += (size_t)n;
+		if (b.len == b.cap)
+			buf_reserve(&b, HTTP_READ_CHUNK);
+	}
+	close(fd);
+	resp_buf(req, status, content_type, &b);
 }
 
-static ssize_t
-http_stream_reader(void *cls, uint64_t pos, char *out, size_t max)
-{
-	struct stream *st = cls;
-	ssize_t n;
-
-	(void)pos;
-	n = st->fill(st->cls, out, max);
-	if (n < 0)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	atomic_fetch_add(&st->bytes, (size_t)n);
-	return n;
-}
-
-static void
-http_stream_unref(struct stream *st)
-{
-	if (atomic_fetch_sub(&st->refs, 1) != 1)
-		return;
-	if (st->done)
-		st->done(st->cls);
-	free(st);
-}
-
-static void
-http_stream_free(void *cls)
-{
-	http_stream_unref(cls);
-}
-
+/*
+ * The body is produced on the fiber, where fill may run statements (a
+ * cursor's FETCHes), and handed to Kore whole when the handler is done.
+ */
 void
 resp_stream(struct request *req, unsigned status, const char *content_type, resp_fill_fn fill,
 	    void *cls, void (*done)(void *cls))
 {
-	struct stream *st;
+	buf b = BUF_INIT;
+	ssize_t n;
 
 	if (req->sent) {
 		if (done)
 			done(cls);
 		return;
 	}
-	st = xcalloc(1, sizeof *st);
-	atomic_init(&st->refs, 2);
-	st->fill = fill;
-	st->cls = cls;
-	st->done = done;
-	req->stream = st;
-	req->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
-						      http_stream_reader, st, http_stream_free);
-	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	req->status = status;
-	req->sent = 1;
+	for (;;) {
+		buf_reserve(&b, HTTP_READ_CHUNK);
+		n = fill(cls, b.data + b.len, b.cap - b.len);
+		if (n < 0)
+			break;
+		b.len += (size_t)n;
+	}
+	if (done)
+		done(cls);
+	resp_buf(req, status, content_type, &b);
 }
 
 int

@@ -1,16 +1,18 @@
 /*
- * http — the web server core on libmicrohttpd.
+ * http — Spanner's request and response on top of Kore.
  *
- * A request goes: libmicrohttpd thread → route lookup (method + path) →
- * body read (urlencoded and multipart through MHD's PostProcessor; uploaded
- * files streamed to a temporary file, never held whole in memory) → access
- * check → handler → one response. Handlers are straight-line code: they read
- * the request through the req_* accessors, borrow the database with req_db(),
- * and finish with exactly one resp_* or render call.
- *
- * Everything a response needs on every path — security headers, the access
- * log line, the request metrics, releasing the database connection, deleting
- * temporary upload files — is done here once, so handlers cannot forget it.
+ * Kore owns the sockets, HTTP parsing, routing (kore.conf: one route per
+ * path, regex captures for {params}), parameter validation (`params` blocks)
+ * and the worker processes. This layer gives handlers what Kore does not:
+ *   - one entry point per path (SPANNER_ENTRY) that finds the handler for the
+ *     method in routes_table and runs it on the request's own fiber, so it
+ *     can wait for PostgreSQL (db_kore.c) or a task (offload.h) without
+ *     blocking the worker's event loop;
+ *   - the request accessors (req_*) and one-response-per-request (resp_*);
+ *   - what every response needs on every path, done once: security headers,
+ *     the access log line, request metrics, the 413/431 pages, releasing
+ *     the database connection, deleting temporary upload files.
+ * A handler reads top to bottom: parse and validate → statements → render.
  */
 #ifndef SPANNER_HTTP_H
 #define SPANNER_HTTP_H
@@ -36,10 +38,13 @@ enum route_access {
 
 struct route {
 	const char *method;     /* "GET", "POST"; a GET route answers HEAD too */
+	/* The path as written in kore.conf's route (literal) or its {name} form (regex). */
 	const char *pattern;    /* "/companies/{id}/peek" */
 	http_handler handler;
 	enum route_access access;
 	const char *permission; /* "companies.approve" for ACCESS_PERMISSION */
+	/* 1: the form carries the correction grid's c<row>_<column> cells (see http.c). */
+	int cells;
 };
 
 /* A file field of a multipart body, already on disk. */
@@ -61,10 +66,26 @@ typedef int (*http_guard)(struct request *req, const struct route *route);
  */
 typedef void (*http_identify)(struct request *req);
 
-/* Starts the listener with the route table (terminated by a {NULL} entry). */
-int http_start(const struct config *cfg, const struct route *routes);
-/* Stops accepting, lets in-flight requests finish (up to wait_seconds), stops. */
-void http_stop(int wait_seconds);
+struct http_request; /* Kore's */
+
+/*
+ * Defines the Kore handler `sym` that kore.conf names for the route whose
+ * routes_table pattern is `pattern` (NULL: the catch-all that answers 404).
+ */
+#define SPANNER_ENTRY(sym, pattern)                                                                \
+	int sym(struct http_request *);                                                            \
+	int sym(struct http_request *kreq) { return http_serve(kreq, pattern); }
+
+/* Runs the request for routes_table's pattern; what every SPANNER_ENTRY calls. */
+int http_serve(struct http_request *kreq, const char *pattern);
+
+/* Per worker: the config and route table every request uses. */
+void http_setup(const struct config *cfg, const struct route *routes);
+/*
+ * Checks, at start-up, that every pattern of the route table has a Kore route
+ * in kore.conf and the other way round. 0, or -1 with each mismatch logged.
+ */
+int http_check_routes(void);
 void http_set_guard(http_guard guard);
 void http_set_identify(http_identify identify);
 
@@ -90,8 +111,10 @@ int req_wants_json(const struct request *req);
 int req_is_https(const struct request *req);
 const struct route *req_route(const struct request *req);
 const struct config *req_config(const struct request *req);
-/* Borrows the request's database connection (once; released after the response). NULL: 503. */
+/* The request's database connection (async; released after the response). Never NULL. */
 db_conn *req_db(struct request *req);
+/* 1 when the request's body went over http_body_max (the handler is not run: 413). */
+int req_too_large(const struct request *req);
 
 /* Per-request slot for the session layer (user, permissions, CSRF token). */
 void req_set_context(struct request *req, void *ctx, void (*free_ctx)(void *));

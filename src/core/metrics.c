@@ -4,10 +4,16 @@
  * Buckets follow Prometheus conventions (cumulative, in seconds). The bounds
  * bracket DESIGN.md's targets (p95 ≤ 10 ms, p99 ≤ 25 ms) closely so the
  * histogram can tell whether they are met.
+ *
+ * Kore answers from several worker processes; the counters live in one
+ * shared anonymous mapping made by the parent before it forks (metrics_init),
+ * so any worker's /metrics counts every worker's requests. Before
+ * metrics_init (tools, tests) they live in this process's memory.
  */
 #include "metrics.h"
 
 #include <stdatomic.h>
+#include <sys/mman.h>
 
 #define METRICS_STATUS_MAX 600
 
@@ -15,10 +21,26 @@ static const double metrics_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
 					0.025,  0.05,  0.1,    0.25,  0.5, 1, 2.5};
 #define METRICS_NBUCKETS (sizeof metrics_bounds / sizeof metrics_bounds[0])
 
-static atomic_ulong metrics_by_status[METRICS_STATUS_MAX];
-static atomic_ulong metrics_buckets[METRICS_NBUCKETS + 1];
-static atomic_ulong metrics_count;
-static atomic_ullong metrics_sum_usec;
+struct metrics_counters {
+	atomic_ulong by_status[METRICS_STATUS_MAX];
+	atomic_ulong buckets[METRICS_NBUCKETS + 1];
+	atomic_ulong count;
+	atomic_ullong sum_usec;
+};
+
+static struct metrics_counters metrics_local;
+static struct metrics_counters *m = &metrics_local;
+
+int
+metrics_init(void)
+{
+	void *p = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	m = p; /* zero-filled by the kernel */
+	return 0;
+}
 
 void
 metrics_request(unsigned status, long usec)
@@ -27,12 +49,12 @@ metrics_request(unsigned status, long usec)
 	size_t i;
 
 	if (status < METRICS_STATUS_MAX)
-		atomic_fetch_add_explicit(&metrics_by_status[status], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->by_status[status], 1, memory_order_relaxed);
 	for (i = 0; i < METRICS_NBUCKETS && sec > metrics_bounds[i]; i++)
 		;
-	atomic_fetch_add_explicit(&metrics_buckets[i], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&metrics_count, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&metrics_sum_usec, (unsigned long long)(usec > 0 ? usec : 0),
+	atomic_fetch_add_explicit(&m->buckets[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->sum_usec, (unsigned long long)(usec > 0 ? usec : 0),
 				  memory_order_relaxed);
 }
 
@@ -46,7 +68,7 @@ metrics_format(buf *out)
 	buf_puts(out, "# HELP spanner_http_requests_total HTTP requests answered, by status.\n"
 		      "# TYPE spanner_http_requests_total counter\n");
 	for (s = 100; s < METRICS_STATUS_MAX; s++) {
-		unsigned long n = atomic_load_explicit(&metrics_by_status[s], memory_order_relaxed);
+		unsigned long n = atomic_load_explicit(&m->by_status[s], memory_order_relaxed);
 
 		if (n)
 			buf_printf(out, "spanner_http_requests_total{status=\"%u\"} %lu\n", s, n);
@@ -54,15 +76,15 @@ metrics_format(buf *out)
 	buf_puts(out, "# HELP spanner_http_request_duration_seconds Time from request to response.\n"
 		      "# TYPE spanner_http_request_duration_seconds histogram\n");
 	for (i = 0; i < METRICS_NBUCKETS; i++) {
-		cumulative += atomic_load_explicit(&metrics_buckets[i], memory_order_relaxed);
+		cumulative += atomic_load_explicit(&m->buckets[i], memory_order_relaxed);
 		buf_printf(out, "spanner_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
 			   metrics_bounds[i], cumulative);
 	}
-	cumulative += atomic_load_explicit(&metrics_buckets[METRICS_NBUCKETS], memory_order_relaxed);
+	cumulative += atomic_load_explicit(&m->buckets[METRICS_NBUCKETS], memory_order_relaxed);
 	buf_printf(out, "spanner_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
 		   cumulative);
 	buf_printf(out, "spanner_http_request_duration_seconds_sum %.6f\n",
-		   (double)atomic_load_explicit(&metrics_sum_usec, memory_order_relaxed) / 1e6);
+		   (double)atomic_load_explicit(&m->sum_usec, memory_order_relaxed) / 1e6);
 	buf_printf(out, "spanner_http_request_duration_seconds_count %lu\n",
-		   atomic_load_explicit(&metrics_count, memory_order_relaxed));
+		   atomic_load_explicit(&m->count, memory_order_relaxed));
 }

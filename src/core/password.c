@@ -2,6 +2,11 @@
  * password — libargon2 wrappers.
  *
  * Salts and tokens come from getrandom(2), the kernel's CSPRNG.
+ *
+ * Argon2 is slow on purpose (tens of milliseconds, tens of MiB): on a Kore
+ * worker's event loop it would stall every other request of that worker, so
+ * hashing and verifying go through offload_run — a Kore task thread while the
+ * request sleeps; inline where blocking is harmless (tools, jobs, tests).
  */
 #include "password.h"
 
@@ -13,11 +18,22 @@
 
 #include "buf.h"
 #include "log.h"
+#include "offload.h"
 
 #define PASSWORD_SALT_LEN 16
 #define PASSWORD_HASH_LEN 32
 
+struct password_work {
+	const struct config *cfg;
+	const char *encoded;
+	const char *password;
+	char *hash;
+	int match;
+};
+
 static int password_fill_random(unsigned char *out, size_t n);
+static void password_hash_work(void *arg);
+static void password_verify_work(void *arg);
 
 static int
 password_fill_random(unsigned char *out, size_t n)
@@ -37,13 +53,46 @@ password_fill_random(unsigned char *out, size_t n)
 char *
 password_hash(const struct config *cfg, const char *password)
 {
+	struct password_work w = {cfg, NULL, password, NULL, 0};
+
+	if (offload_run(password_hash_work, &w) != 0)
+		return NULL;
+	return w.hash;
+}
+
+int
+password_verify(const char *encoded, const char *password)
+{
+	struct password_work w = {NULL, encoded, password, NULL, 0};
+
+	if (!encoded || !password)
+		return 0;
+	if (offload_run(password_verify_work, &w) != 0)
+		return 0;
+	return w.match;
+}
+
+static void
+password_verify_work(void *arg)
+{
+	struct password_work *w = arg;
+
+	w->match = argon2id_verify(w->encoded, w->password, strlen(w->password)) == ARGON2_OK;
+}
+
+static void
+password_hash_work(void *arg)
+{
+	struct password_work *w = arg;
+	const struct config *cfg = w->cfg;
+	const char *password = w->password;
 	unsigned char salt[PASSWORD_SALT_LEN];
 	size_t len;
 	char *encoded;
 	int rc;
 
 	if (password_fill_random(salt, sizeof salt) != 0)
-		return NULL;
+		return;
 	len = argon2_encodedlen((uint32_t)cfg->argon2_t_cost, (uint32_t)cfg->argon2_m_cost,
 				(uint32_t)cfg->argon2_parallelism, PASSWORD_SALT_LEN,
 				PASSWORD_HASH_LEN, Argon2_id);
@@ -54,17 +103,9 @@ password_hash(const struct config *cfg, const char *password)
 	if (rc != ARGON2_OK) {
 		log_error("password: hashing failed: %s", argon2_error_message(rc));
 		free(encoded);
-		return NULL;
+		return;
 	}
-	return encoded;
-}
-
-int
-password_verify(const char *encoded, const char *password)
-{
-	if (!encoded || !password)
-		return 0;
-	return argon2id_verify(encoded, password, strlen(password)) == ARGON2_OK;
+	w->hash = encoded;
 }
 
 int

@@ -34,6 +34,7 @@
 #include "core/buf.h"
 #include "core/csvout.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/render.h"
 #include "core/uuid.h"
 #include "domain/audit.h"
@@ -250,13 +251,58 @@ web_imports_new(struct request *req)
 	render_upload_form(req, 200, spec, NULL);
 }
 
+/*
+ * Checking and storing an upload reads up to 10 MB from disk and streams it
+ * into PostgreSQL with COPY: seconds of blocking work, so it runs in a Kore
+ * task on the task thread's own connection while the request sleeps.
+ */
+struct upload_call {
+	const struct imports_spec *spec;
+	const struct upload *up;
+	const char *actor;
+	const char *batch_id; /* fix: the batch corrected */
+	json_t *outcome;      /* fix: what the correction did */
+	char msg[512];
+	char id[37];
+	int invalid; /* the file check refused it: msg says why */
+	enum imports_result r;
+};
+
+static int
+upload_create_task(db_conn *c, void *arg)
+{
+	struct upload_call *k = arg;
+
+	if (imports_check_file(k->up ? k->up->filename : NULL, k->up ? k->up->path : NULL,
+			       k->up ? k->up->size : 0, k->msg, sizeof k->msg) != 0) {
+		k->invalid = 1;
+		return 0;
+	}
+	k->r = imports_create(c, k->spec, k->actor, k->up->filename, k->up->path, k->up->size,
+			      k->id);
+	return 0;
+}
+
+static int
+upload_fix_task(db_conn *c, void *arg)
+{
+	struct upload_call *k = arg;
+
+	if (imports_check_file(k->up->filename, k->up->path, k->up->size, k->msg,
+			       sizeof k->msg) != 0) {
+		k->invalid = 1;
+		return 0;
+	}
+	k->r = imports_fix_file(c, k->spec, k->batch_id, k->actor, k->up->path, k->outcome, k->msg,
+				sizeof k->msg);
+	return 0;
+}
+
 void
 web_imports_create(struct request *req)
 {
 	const struct imports_spec *spec = spec_from_path(req);
-	const struct upload *up = req_upload(req, "file");
-	char msg[512], id[37];
-	db_conn *db;
+	struct upload_call call;
 	enum imports_result r;
 	buf loc = BUF_INIT;
 
@@ -264,17 +310,19 @@ web_imports_create(struct request *req)
 		render_error(req, 404, "There is no such import.");
 		return;
 	}
-	if (imports_check_file(up ? up->filename : NULL, up ? up->path : NULL, up ? up->size : 0,
-			       msg, sizeof msg) != 0) {
-		render_upload_form(req, 422, spec, msg);
-		return;
-	}
-	db = req_db(req);
-	if (!db) {
+	memset(&call, 0, sizeof call);
+	call.spec = spec;
+	call.up = req_upload(req, "file");
+	call.actor = session_user(req)->id;
+	if (offload_db(upload_create_task, &call) != 0) {
 		render_db_error(req, NULL);
 		return;
 	}
-	r = imports_create(db, spec, session_user(req)->id, up->filename, up->path, up->size, id);
+	if (call.invalid) {
+		render_upload_form(req, 422, spec, call.msg);
+		return;
+	}
+	r = call.r;
 	if (r == IMPORTS_UNAVAILABLE) {
 		render_db_error(req, NULL);
 		return;
@@ -283,7 +331,7 @@ web_imports_create(struct request *req)
 		render_error(req, 500, "The upload could not be saved.");
 		return;
 	}
-	buf_printf(&loc, "/imports/%s", id);
+	buf_printf(&loc, "/imports/%s", call.id);
 	resp_redirect(req, loc.data);
 	buf_free(&loc);
 }
@@ -720,13 +768,27 @@ web_imports_fix(struct request *req)
 
 	/* A corrected file against the batch. */
 	if (up && up->filename && *up->filename) {
-		if (imports_check_file(up->filename, up->path, up->size, msg, sizeof msg) != 0) {
+		struct upload_call call;
+
+		memset(&call, 0, sizeof call);
+		call.spec = spec;
+		call.up = up;
+		call.actor = session_user(req)->id;
+		call.batch_id = id;
+		call.outcome = outcome = json_object();
+		if (offload_db(upload_fix_task, &call) != 0) {
+			json_decref(outcome);
+			json_decref(b);
+			render_db_error(req, NULL);
+			return;
+		}
+		snprintf(msg, sizeof msg, "%s", call.msg);
+		if (call.invalid) {
+			json_decref(outcome);
 			render_fix_page(req, 422, db, b, spec, msg);
 			return;
 		}
-		outcome = json_object();
-		r = imports_fix_file(db, spec, id, session_user(req)->id, up->path, outcome, msg,
-				     sizeof msg);
+		r = call.r;
 		if (r == IMPORTS_INVALID) {
 			json_decref(outcome);
 			render_fix_page(req, 422, db, b, spec, msg);

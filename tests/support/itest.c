@@ -223,7 +223,7 @@ itest_server_start(struct itest_server *s, const char *name, const char *const *
 
 	memset(s, 0, sizeof *s);
 	if (!bin)
-		bin = "build/spanner-asan";
+		bin = "scripts/kore-serve";
 	for (i = 0; extra_env && extra_env[i]; i++)
 		if (!strncmp(extra_env[i], "SPANNER_TLS_CERT=", 17))
 			tls = 1;

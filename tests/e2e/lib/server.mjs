@@ -4,7 +4,7 @@
 //   server.baseURL                         // http://127.0.0.1:<port>
 //   await server.stop();                   // SIGTERM, SIGKILL after 10 s
 //
-// The binary is $SPANNER_BIN or build/spanner-asan, run from the project root with
+// The server is $SPANNER_BIN or scripts/kore-serve (Kore with the module in $SPANNER_MODULE), run from the project root with
 // its state under var/e2e (embedded PostgreSQL included) and its output appended to
 // var/e2e/server.log. The port is the first free one in 18100–18199 (or $SPANNER_E2E_PORT).
 
@@ -61,7 +61,7 @@ async function healthy(url) {
 }
 
 export async function startServer(extraEnv = {}) {
-  const bin = path.resolve(ROOT, process.env.SPANNER_BIN || 'build/spanner-asan');
+  const bin = path.resolve(ROOT, process.env.SPANNER_BIN || 'scripts/kore-serve');
   if (!fs.existsSync(bin)) throw new Error(`server binary ${bin} not found — run make build`);
 
   const varDir = path.join(ROOT, VAR_DIR);
