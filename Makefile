@@ -111,7 +111,12 @@ build/tests/unit/%: build/asan/tests/unit/%.o $(SUPPORT_OBJ) build/asan/libspann
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
-build/tests/integration/%: build/asan/tests/integration/%.o $(SUPPORT_OBJ) build/asan/libspanner.a
+# The route table without its handlers, for the tests that walk every route.
+build/asan/routes_table.o: src/web/routes.c | deps-debian
+	@mkdir -p $(dir $@)
+	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -DROUTES_TABLE_ONLY $(KORE_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/tests/integration/%: build/asan/tests/integration/%.o $(SUPPORT_OBJ) build/asan/routes_table.o build/asan/libspanner.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 

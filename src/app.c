@@ -48,6 +48,7 @@
 void kore_parent_configure(int argc, char **argv);
 void kore_worker_configure(void);
 void kore_worker_teardown(void);
+void kore_seccomp_hook(void);
 
 static struct config app_cfg;
 static char *app_conninfo;

@@ -529,7 +529,7 @@ http_fiber_main(void *arg)
 		render_method_not_allowed(r, allowed);
 		goto out;
 	}
-	if (http_headers_truncated(kreq)) {
+	if (r->route->access != ACCESS_PUBLIC && http_headers_truncated(kreq)) {
 		/*
 		 * Kore reads 25 header lines and drops the rest without a word;
 		 * browsers send Cookie last. Rather than treat a signed-in user as
@@ -631,8 +631,12 @@ http_headers_truncated(struct http_request *kreq)
 
 	TAILQ_FOREACH(h, &kreq->req_headers, list)
 	n++;
-	/* The request line counts as one of Kore's 25 lines. */
-	return n >= HTTP_REQ_HEADER_MAX - 1 && !http_request_header(kreq, "cookie", &cookie);
+	/*
+	 * Kore splits the head into at most 25 pieces, the last holding the
+	 * unsplit rest, so 23 header lines survive after the request line; and
+	 * Host is taken out of the list. 22 left means some may have been cut.
+	 */
+	return n >= HTTP_REQ_HEADER_MAX - 3 && !http_request_header(kreq, "cookie", &cookie);
 }
 
 /* ------------------------------------------------------------- responses out */
