@@ -33,7 +33,7 @@ RELEASE_CFLAGS := -O2
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 # Kore-free code: the module and the test binaries share it.
-KORE_ONLY := src/core/http.c src/core/db_kore.c
+KORE_ONLY := src/core/http.c src/core/db_kore.c src/core/page.c
 LIB_SRC := $(sort $(filter-out $(KORE_ONLY),$(wildcard src/core/*.c src/domain/*.c)))
 # What only exists inside kore: hooks, the HTTP layer, handlers.
 MOD_SRC := src/app.c $(KORE_ONLY) $(sort $(wildcard src/web/*.c))

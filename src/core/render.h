@@ -29,6 +29,10 @@ void render_shutdown(void);
 void render_set_hook(render_hook hook);
 /* The fingerprint of the assets, for cache-busting ?v= URLs. */
 void render_set_asset_version(const char *version);
+const char *render_asset_version(void);
+/* For page.c: the loaded templates and the hook. */
+struct tmpl_set *render_template_set(void);
+render_hook render_get_hook(void);
 
 /* Renders template tmpl with vm (ownership taken) in the form the request asks for. */
 void render(struct request *req, unsigned status, const char *tmpl, json_t *vm);
