@@ -40,6 +40,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
+#include "url.h"
 #include "render.h"
 
 #define HTTP_MAX_PARAMS 8
@@ -307,7 +308,7 @@ http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept, cons
 	n = xstrndup(name, nlen);
 	v = xstrndup(value, vlen);
 	if (decode)
-		http_urldecode(v);
+		url_decode(v);
 	*kept = xrealloc(*kept, (*nkept + 1) * sizeof **kept);
 	(*kept)[*nkept].key = n;
 	(*kept)[*nkept].value = v;
@@ -756,48 +757,6 @@ http_task_run(offload_fn fn, void *arg)
 	}
 	kore_task_destroy(&ht.task);
 	return 0;
-}
-
-/* ------------------------------------------------------------- encoding */
-
-void
-http_urlencode(buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~') {
-			buf_putc(out, (char)c);
-		} else {
-			buf_putc(out, '%');
-			buf_putc(out, hex[c >> 4]);
-			buf_putc(out, hex[c & 15]);
-		}
-	}
-}
-
-void
-http_urldecode(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (*s == '+') {
-			*w++ = ' ';
-		} else if (*s == '%' && isxdigit((unsigned char)s[1]) &&
-			   isxdigit((unsigned char)s[2])) {
-			char h[3] = {s[1], s[2], '\0'};
-
-			*w++ = (char)strtol(h, NULL, 16);
-			s += 2;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
 }
 
 /* -------------------------------------------------------------- accessors */

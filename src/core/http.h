@@ -89,10 +89,6 @@ int http_check_routes(void);
 void http_set_guard(http_guard guard);
 void http_set_identify(http_identify identify);
 
-/* Percent-encodes s for a URL query value or cookie (RFC 3986 unreserved kept). */
-void http_urlencode(buf *out, const char *s);
-/* Decodes %XX and '+' in place. */
-void http_urldecode(char *s);
 
 /* ---- request accessors (valid for the life of the handler call) ---- */
 const char *req_method(const struct request *req);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/render.h"
 #include "core/uuid.h"
 #include "domain/accounts.h"
@@ -596,7 +597,7 @@ list_url(buf *out, const struct users_filter *f, const char *after)
 	buf_puts(out, "/admin/users");
 	if (f->q && *f->q) {
 		buf_puts(out, "?q=");
-		http_urlencode(out, f->q);
+		url_encode(out, f->q);
 		sep = '&';
 	}
 	if (f->role) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/log.h"
 #include "core/render.h"
 #include "core/uuid.h"
@@ -98,7 +99,7 @@ filter_query(const struct companies_filter *f, buf *out)
 		if (!kv[i].value)
 			continue;
 		buf_printf(out, "%s%s=", out->len ? "&" : "", kv[i].name);
-		http_urlencode(out, kv[i].value);
+		url_encode(out, kv[i].value);
 	}
 }
 
@@ -202,7 +203,7 @@ list_page(struct request *req, int queue)
 	filter_query(&f, &q);
 	if (next) {
 		buf_printf(&url, "%s?%s%safter=", base, q.data ? q.data : "", q.len ? "&" : "");
-		http_urlencode(&url, next);
+		url_encode(&url, next);
 		free(next);
 	}
 	rows_only = req_is_htmx(req) && f.after;

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/csvout.h"
 #include "core/log.h"
 #include "core/offload.h"
@@ -195,7 +196,7 @@ web_imports_list(struct request *req)
 		if (status)
 			buf_printf(&url, "status=%s&", status);
 		buf_puts(&url, "after=");
-		http_urlencode(&url, next);
+		url_encode(&url, next);
 		free(next);
 	}
 	statuses = json_array();

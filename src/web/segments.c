@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/render.h"
 #include "core/uuid.h"
 #include "domain/audit.h"
@@ -643,7 +644,7 @@ list_url(buf *out, const char *q, int archived, const char *after)
 	buf_puts(out, "/segments");
 	if (q && *q) {
 		buf_puts(out, "?q=");
-		http_urlencode(out, q);
+		url_encode(out, q);
 		sep = '&';
 	}
 	if (archived) {

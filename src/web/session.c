@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/log.h"
 #include "core/password.h"
 #include "core/render.h"
@@ -120,7 +121,7 @@ session_to_login(struct request *req)
 	buf_puts(&url, "/login");
 	if (strcmp(req_method(req), "GET") == 0 && strcmp(req_path(req), "/") != 0) {
 		buf_puts(&url, "?next=");
-		http_urlencode(&url, req_path(req));
+		url_encode(&url, req_path(req));
 	}
 	resp_redirect(req, url.data);
 	buf_free(&url);
@@ -291,7 +292,7 @@ session_flash(struct request *req, const char *kind, const char *message)
 	buf v = BUF_INIT, text = BUF_INIT;
 
 	buf_printf(&text, "%s:%s", kind, message);
-	http_urlencode(&v, text.data);
+	url_encode(&v, text.data);
 	session_set_cookie(req, SESSION_FLASH_COOKIE, v.data, 60);
 	buf_free(&v);
 	buf_free(&text);
@@ -307,7 +308,7 @@ session_take_flash(struct request *req)
 	if (!raw || !*raw)
 		return list;
 	v = xstrdup(raw);
-	http_urldecode(v);
+	url_decode(v);
 	colon = strchr(v, ':');
 	if (colon) {
 		*colon = '\0';

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/db.h"
 #include "core/http.h"
 #include "domain/users.h"
@@ -186,7 +187,7 @@ form_add(buf *b, const char *name, const char *value)
 		buf_putc(b, '&');
 	buf_puts(b, name);
 	buf_putc(b, '=');
-	http_urlencode(b, value);
+	url_encode(b, value);
 }
 
 static char *

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/http.h"
 #include "core/password.h"
 #include "domain/normalise.h"
@@ -264,9 +265,9 @@ form_add(buf *b, const char *name, const char *value)
 {
 	if (b->len)
 		buf_putc(b, '&');
-	http_urlencode(b, name);
+	url_encode(b, name);
 	buf_putc(b, '=');
-	http_urlencode(b, value);
+	url_encode(b, value);
 }
 
 /* One request as cl; no assertions (safe in threads). 0 when an answer came. */
@@ -853,7 +854,7 @@ test_reject_needs_a_reason(void **state)
 		char *flash = itest_cookie(&r, "spanner_flash");
 
 		assert_non_null(flash);
-		http_urldecode(flash);
+		url_decode(flash);
 		assert_contains(flash, "Give a reason for the rejection.");
 		free(flash);
 	}
@@ -979,7 +980,7 @@ test_decisions_are_final(void **state)
 		char back[64];
 
 		assert_non_null(flash);
-		http_urldecode(flash);
+		url_decode(flash);
 		assert_contains(flash, "error:");
 		assert_contains(flash, "Already rejected by");
 		snprintf(back, sizeof back, "/companies/%s", rejected);
@@ -1455,7 +1456,7 @@ test_export_equals_list(void **state)
 					buf_putc(&q, '&');
 					buf_puts(&q, queries[i][0]);
 					buf_putc(&q, '=');
-					http_urlencode(&q, queries[i][1]);
+					url_encode(&q, queries[i][1]);
 				}
 			} else {
 				size_t k = i - sizeof queries / sizeof queries[0];

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/http.h"
 #include "core/password.h"
 #include "domain/companies.h"
@@ -198,9 +199,9 @@ form_add(buf *b, const char *name, const char *value)
 {
 	if (b->len > 0)
 		buf_putc(b, '&');
-	http_urlencode(b, name);
+	url_encode(b, name);
 	buf_putc(b, '=');
-	http_urlencode(b, value ? value : "");
+	url_encode(b, value ? value : "");
 }
 
 /* The multipart body a browser sends for the upload form. */

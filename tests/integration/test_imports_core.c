@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/http.h"
 #include "core/password.h"
 #include "itest.h"
@@ -201,7 +202,7 @@ static void
 form_add(buf *b, const char *name, const char *value)
 {
 	buf_printf(b, "%s%s=", b->len ? "&" : "", name);
-	http_urlencode(b, value);
+	url_encode(b, value);
 }
 
 static void

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "core/http.h"
 #include "core/password.h"
 #include "domain/normalise.h"
@@ -147,7 +148,7 @@ form_add(buf *b, const char *name, const char *value)
 		buf_putc(b, '&');
 	buf_puts(b, name);
 	buf_putc(b, '=');
-	http_urlencode(b, value);
+	url_encode(b, value);
 }
 
 static void

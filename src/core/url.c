@@ -1,0 +1,48 @@
+/*
+ * url — percent-encoding (see url.h). Kore decodes what it parses itself;
+ * this is for the links and cookies the app writes and for raw form bodies.
+ */
+#include "url.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+
+void
+url_encode(buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			buf_putc(out, (char)c);
+		} else {
+			buf_putc(out, '%');
+			buf_putc(out, hex[c >> 4]);
+			buf_putc(out, hex[c & 15]);
+		}
+	}
+}
+
+void
+url_decode(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '+') {
+			*w++ = ' ';
+		} else if (*s == '%' && isxdigit((unsigned char)s[1]) &&
+			   isxdigit((unsigned char)s[2])) {
+			char h[3] = {s[1], s[2], '\0'};
+
+			*w++ = (char)strtol(h, NULL, 16);
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
