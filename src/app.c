@@ -48,6 +48,7 @@
 void kore_parent_configure(int argc, char **argv);
 void kore_worker_configure(void);
 void kore_worker_teardown(void);
+void kore_parent_teardown(void);
 void kore_seccomp_hook(void);
 
 static struct config app_cfg;
@@ -131,6 +132,12 @@ kore_parent_configure(int argc, char **argv)
 	if (config_load(&app_cfg, path, err, sizeof err) != 0)
 		app_fail("%s", err);
 	log_init(app_cfg.log_format);
+	/*
+	 * Kore logs with printf: on a pipe that is block-buffered, so its lines
+	 * came late, and the parent's unflushed buffer was copied into every
+	 * worker at fork. One line at a time, as on a terminal.
+	 */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	snprintf(tmp, sizeof tmp, "%s/tmp", app_cfg.var_dir);
 	if (mkdir(app_cfg.var_dir, 0700) != 0 && errno != EEXIST)
@@ -173,8 +180,36 @@ kore_worker_configure(void)
 		log_error("spanner: the job threads did not start; background work waits");
 }
 
+/*
+ * Under AddressSanitizer (the tests' module, with libasan preloaded into an
+ * uninstrumented kore) exit() never returns: libasan's lazy start inside
+ * libp11-kit's constructor leaves glibc's locale lock held, and p11-kit's
+ * destructor then waits for it forever. What is left after the teardown is
+ * freeing memory, so the sanitizer build ends the process right there.
+ */
+static void
+app_exit_now(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	fflush(NULL);
+	_exit(0);
+#endif
+}
+
 void
 kore_worker_teardown(void)
 {
 	jobs_stop(APP_STOP_WAIT);
+	app_exit_now();
+}
+
+void
+kore_parent_teardown(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	/* Kore removes its pid file after this hook, which does not return here. */
+	if (kore_pidfile)
+		unlink(kore_pidfile);
+#endif
+	app_exit_now();
 }

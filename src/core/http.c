@@ -119,11 +119,13 @@ static int http_declared_post(struct http_request *kreq, const char *name, size_
 static void http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept,
 			    const char *name, size_t nlen, const char *value, size_t vlen, int cells,
 			    int decode);
-static void http_walk_body(struct http_request *kreq, const char *ct, int multipart, int cells,
-			   struct kv **kept, size_t *nkept);
-static void http_restore_fields(struct request *r, struct http_request *kreq, const char *ct,
-				int multipart);
+static void http_walk_multipart(struct http_request *kreq, const char *ct, int cells,
+				struct kv **kept, size_t *nkept);
+static void http_restore_fields(struct request *r, struct http_request *kreq, const char *ct);
+static void http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells);
+static void http_read_urlencoded_body(struct http_request *kreq, int cells);
 static void http_add_kept(struct request *r, struct http_request *kreq);
+static int http_route_has_cells(const struct request *r);
 static int http_task_entry(struct kore_task *t);
 static void http_task_done(struct kore_task *t);
 static int http_task_run(offload_fn fn, void *arg);
@@ -225,25 +227,28 @@ http_request_new(struct http_request *kreq, const char *pattern)
 		http_request_release(r);
 		return NULL;
 	}
-	http_populate_qs(kreq);
-	if (kreq->method == HTTP_METHOD_POST) {
+	if (kreq->query_string && kreq->hdlr) {
+		char *qs = xstrdup(kreq->query_string);
+
+		http_parse_urlencoded(kreq, qs, 1, 0);
+		free(qs);
+	}
+	if (kreq->method == HTTP_METHOD_POST && kreq->hdlr) {
 		const char *ct = NULL;
 
 		/*
-		 * Every form of ours posts multipart/form-data: Kore 4.1 drops a
-		 * urlencoded value holding a line break or tab and reads at most
-		 * 20 urlencoded fields. Urlencoded bodies still work for scripts.
+		 * Our forms post multipart/form-data, which Kore parses well but
+		 * for empty fields (put back from the raw body first); urlencoded
+		 * bodies from scripts and tests get the parser above.
 		 */
-		int multipart = http_request_header(kreq, "content-type", &ct) &&
-				!strncasecmp(ct, "multipart/form-data", 19);
-
-		r->pattern = pattern;
-		http_restore_fields(r, kreq, ct, multipart);
-		if (multipart)
+		if (http_request_header(kreq, "content-type", &ct) &&
+		    !strncasecmp(ct, "multipart/form-data", 19)) {
+			http_restore_fields(r, kreq, ct);
 			http_populate_multipart_form(kreq);
-		else
-			http_populate_post(kreq);
-		http_add_kept(r, kreq);
+			http_add_kept(r, kreq);
+		} else {
+			http_read_urlencoded_body(kreq, http_route_has_cells(r));
+		}
 	}
 	http_populate_cookies(kreq);
 	http_path_params(r, kreq);
@@ -302,8 +307,9 @@ http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept, cons
 {
 	char *n, *v;
 
-	if (vlen == 0 ? !http_declared_post(kreq, name, nlen)
-		      : !(cells && http_is_cell_name(name, nlen)))
+	/* Grid cells always (an emptied cell is a correction); others only when empty. */
+	if (!(cells && http_is_cell_name(name, nlen)) &&
+	    (vlen != 0 || !http_declared_post(kreq, name, nlen)))
 		return;
 	n = xstrndup(name, nlen);
 	v = xstrndup(value, vlen);
@@ -316,31 +322,15 @@ http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept, cons
 }
 
 static void
-http_walk_body(struct http_request *kreq, const char *ct, int multipart, int cells,
-	       struct kv **kept, size_t *nkept)
+http_walk_multipart(struct http_request *kreq, const char *ct, int cells, struct kv **kept,
+		    size_t *nkept)
 {
 	const char *body = (const char *)kreq->http_body->data;
 	size_t len = kreq->content_length;
 
 	if (len > kreq->http_body->length)
 		len = kreq->http_body->length;
-	if (!multipart) {
-		size_t i = 0;
-
-		while (i < len) {
-			size_t end = i, eq;
-
-			while (end < len && body[end] != '&')
-				end++;
-			for (eq = i; eq < end && body[eq] != '='; eq++)
-				;
-			if (eq < end)
-				http_keep_field(kreq, kept, nkept, body + i, eq - i, body + eq + 1,
-						end - eq - 1, cells, 1);
-			i = end + 1;
-		}
-		return;
-	} else {
+	{
 		const char *b = strstr(ct, "boundary="), *p, *stop = body + len;
 		char delim[128];
 		size_t dlen;
@@ -377,19 +367,88 @@ http_walk_body(struct http_request *kreq, const char *ct, int multipart, int cel
 	}
 }
 
+static int
+http_route_has_cells(const struct request *r)
+{
+	const struct route *rt = r->pattern ? http_find_route(r->pattern, "POST", NULL, 0) : NULL;
+
+	return rt && rt->cells;
+}
+
+/*
+ * Query strings and urlencoded bodies are parsed here, not by Kore 4.1,
+ * whose parser reads at most 19 pairs and silently drops empty values and
+ * any value holding a line break or tab. The rules stay kore.conf's: a
+ * parameter must be declared in a params block for the method (HEAD takes
+ * GET's), and its value must pass the declared validator; an empty value is
+ * kept as "" without one (absent and empty differ to a form, see above). A
+ * value that decodes to a NUL byte is dropped: it could not be held whole.
+ */
 static void
-http_restore_fields(struct request *r, struct http_request *kreq, const char *ct, int multipart)
+http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells)
+{
+	u_int8_t method = kreq->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET : kreq->method;
+	char *pair, *save = NULL;
+
+	for (pair = strtok_r(data, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		struct kore_handler_params *p;
+		char *value = strchr(pair, '=');
+		size_t vlen;
+		int ok = 0;
+
+		if (value)
+			*value++ = '\0';
+		else
+			value = pair + strlen(pair);
+		url_decode(pair);
+		vlen = url_decode(value);
+		if (vlen != strlen(value) || !*pair)
+			continue;
+		TAILQ_FOREACH(p, &kreq->hdlr->params, list)
+		{
+			if (!qs != !(p->flags & KORE_PARAMS_QUERY_STRING) || p->method != method ||
+			    strcmp(p->name, pair))
+				continue;
+			ok = !*value || kore_validator_check(kreq, p->validator, value) ==
+						KORE_RESULT_OK;
+			break;
+		}
+		if (!ok && !(cells && !qs && http_is_cell_name(pair, strlen(pair))))
+			continue;
+		{
+			struct http_arg *a = kore_malloc(sizeof *a);
+
+			a->name = kore_strdup(pair);
+			a->s_value = kore_strdup(value);
+			TAILQ_INSERT_TAIL(&kreq->arguments, a, list);
+		}
+	}
+}
+
+static void
+http_read_urlencoded_body(struct http_request *kreq, int cells)
+{
+	buf b = BUF_INIT;
+	char chunk[8192];
+	ssize_t n;
+
+	while ((n = http_body_read(kreq, chunk, sizeof chunk)) > 0)
+		buf_append(&b, chunk, (size_t)n);
+	if (n == 0 && b.data)
+		http_parse_urlencoded(kreq, b.data, 0, cells);
+	buf_free(&b);
+}
+
+static void
+http_restore_fields(struct request *r, struct http_request *kreq, const char *ct)
 {
 	struct kv *kept = NULL;
 	size_t nkept = 0, i;
-	const struct route *rt;
-	int cells = 0;
+	int cells = http_route_has_cells(r);
 
-	if (!kreq->http_body || kreq->http_body_fd != -1 || !kreq->hdlr || !r->pattern)
+	if (!kreq->http_body || kreq->http_body_fd != -1 || !kreq->hdlr)
 		return;
-	rt = http_find_route(r->pattern, "POST", NULL, 0);
-	cells = rt && rt->cells;
-	http_walk_body(kreq, ct ? ct : "", multipart, cells, &kept, &nkept);
+	http_walk_multipart(kreq, ct ? ct : "", cells, &kept, &nkept);
 	r->kept = kept;
 	r->nkept = nkept;
 	(void)i;
@@ -812,6 +871,18 @@ req_form(const struct request *req, const char *name)
 	if (strcmp(req->method, "POST"))
 		return NULL;
 	return http_arg(req, name);
+}
+
+void
+req_each_form(const struct request *req, void (*fn)(void *ctx, const char *name, const char *value),
+	      void *ctx)
+{
+	struct http_arg *a;
+
+	if (!req->kreq || strcmp(req->method, "POST"))
+		return;
+	TAILQ_FOREACH(a, &req->kreq->arguments, list)
+	fn(ctx, a->name, a->s_value);
 }
 
 size_t

@@ -99,6 +99,10 @@ const char *req_form(const struct request *req, const char *name);   /* first va
 /* Every value of a repeated form (or, with query=1, query) field, in order. */
 size_t req_values(const struct request *req, int query, const char *name, const char ***out);
 const struct upload *req_upload(const struct request *req, const char *field);
+/* Calls fn for every form field, in order (fields with computed names, like the grid's). */
+void req_each_form(const struct request *req, void (*fn)(void *ctx, const char *name,
+							   const char *value),
+		   void *ctx);
 const char *req_header(const struct request *req, const char *name);
 const char *req_cookie(const struct request *req, const char *name);
 const char *req_client_ip(const struct request *req);

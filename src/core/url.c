@@ -26,10 +26,10 @@ url_encode(buf *out, const char *s)
 	}
 }
 
-void
+size_t
 url_decode(char *s)
 {
-	char *w = s;
+	char *w = s, *start = s;
 
 	for (; *s; s++) {
 		if (*s == '+') {
@@ -45,4 +45,5 @@ url_decode(char *s)
 		}
 	}
 	*w = '\0';
+	return (size_t)(w - start);
 }

@@ -72,7 +72,6 @@ static void report_done(void *cls);
 static void download_name(buf *out, const char *file_name, const char *suffix);
 static void render_fix_page(struct request *req, unsigned status, db_conn *db, json_t *b,
 			    const struct imports_spec *spec, const char *file_error);
-static const char *fix_cell(void *ctx, long row_number, size_t header_index);
 static int parse_row_number(const char *s, long *out);
 static void fix_flash(struct request *req, json_t *outcome, const struct imports_spec *spec);
 static void fix_redirect(struct request *req, const char *id);
@@ -268,6 +267,45 @@ struct upload_call {
 	int invalid; /* the file check refused it: msg says why */
 	enum imports_result r;
 };
+
+/* The grid's rows re-checked in a task: COPY cannot run on a request's async connection. */
+struct fix_rows_call {
+	const struct imports_spec *spec;
+	const char *batch_id;
+	const char *actor;
+	const long *rows;
+	size_t nrows;
+	json_t *cells; /* c<row>_<col> → value, copied from the form before the task starts */
+	json_t *outcome;
+	char msg[512];
+	enum imports_result r;
+};
+
+static void
+fix_cells_copy(void *ctx, const char *name, const char *value)
+{
+	if (name[0] == 'c')
+		json_object_set_new(ctx, name, json_string(value));
+}
+
+static const char *
+fix_cell_copied(void *ctx, long row_number, size_t header_index)
+{
+	char name[48];
+
+	snprintf(name, sizeof name, "c%ld_%zu", row_number, header_index);
+	return json_string_value(json_object_get(ctx, name));
+}
+
+static int
+fix_rows_task(db_conn *c, void *arg)
+{
+	struct fix_rows_call *k = arg;
+
+	k->r = imports_fix_rows(c, k->spec, k->batch_id, k->actor, k->rows, k->nrows,
+				fix_cell_copied, k->cells, k->outcome, k->msg, sizeof k->msg);
+	return 0;
+}
 
 static int
 upload_create_task(db_conn *c, void *arg)
@@ -680,15 +718,6 @@ parse_row_number(const char *s, long *out)
 }
 
 /* The grid's cells are named c<row>_<column index>; an absent one keeps its stored value. */
-static const char *
-fix_cell(void *ctx, long row_number, size_t header_index)
-{
-	char name[48];
-
-	snprintf(name, sizeof name, "c%ld_%zu", row_number, header_index);
-	return req_form(ctx, name);
-}
-
 static void
 fix_flash(struct request *req, json_t *outcome, const struct imports_spec *spec)
 {
@@ -824,8 +853,24 @@ web_imports_fix(struct request *req)
 		return;
 	}
 	outcome = json_object();
-	r = imports_fix_rows(db, spec, id, session_user(req)->id, rows, n, fix_cell, req, outcome,
-			     msg, sizeof msg);
+	{
+		struct fix_rows_call call;
+
+		memset(&call, 0, sizeof call);
+		call.spec = spec;
+		call.batch_id = id;
+		call.actor = session_user(req)->id;
+		call.rows = rows;
+		call.nrows = n;
+		call.cells = json_object();
+		call.outcome = outcome;
+		req_each_form(req, fix_cells_copy, call.cells);
+		if (offload_db(fix_rows_task, &call) != 0)
+			call.r = IMPORTS_UNAVAILABLE;
+		json_decref(call.cells);
+		snprintf(msg, sizeof msg, "%s", call.msg);
+		r = call.r;
+	}
 	if (r != IMPORTS_OK) {
 		json_decref(b);
 		json_decref(outcome);

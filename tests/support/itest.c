@@ -37,7 +37,7 @@ itest_reap(void)
 
 	for (i = 0; i < ITEST_MAX_SERVERS; i++) {
 		if (itest_pids[i] > 0) {
-			kill(itest_pids[i], SIGKILL);
+			kill(-itest_pids[i], SIGKILL); /* kore and its workers */
 			waitpid(itest_pids[i], NULL, 0);
 			itest_pids[i] = 0;
 		}
@@ -245,6 +245,8 @@ itest_server_start(struct itest_server *s, const char *name, const char *const *
 	if (s->pid == 0) {
 		int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
+		/* Its own process group: kore's workers can be stopped with it. */
+		setpgid(0, 0);
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
@@ -269,6 +271,7 @@ itest_server_start(struct itest_server *s, const char *name, const char *const *
 		execl(bin, bin, (char *)NULL);
 		_exit(127);
 	}
+	setpgid(s->pid, s->pid); /* as the child does: whichever runs first */
 	if (!itest_reaper_installed) {
 		atexit(itest_reap);
 		itest_reaper_installed = 1;
@@ -324,8 +327,35 @@ itest_server_stop(struct itest_server *s)
 		}
 		usleep(50000);
 	}
-	kill(s->pid, SIGKILL);
+	kill(-s->pid, SIGKILL);
 	waitpid(s->pid, &status, 0);
 	s->pid = 0;
 	return -1;
+}
+
+void
+itest_multipart_field(buf *b, const char *name, const char *value)
+{
+	buf_printf(b, "--" ITEST_BOUNDARY "\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n",
+		   name);
+	buf_puts(b, value ? value : "");
+	buf_puts(b, "\r\n");
+}
+
+void
+itest_multipart_file(buf *b, const char *name, const char *filename, const char *content_type,
+		     const char *data, size_t len)
+{
+	buf_printf(b,
+		   "--" ITEST_BOUNDARY "\r\nContent-Disposition: form-data; name=\"%s\"; "
+		   "filename=\"%s\"\r\nContent-Type: %s\r\n\r\n",
+		   name, filename, content_type ? content_type : "application/octet-stream");
+	buf_append(b, data, len);
+	buf_puts(b, "\r\n");
+}
+
+void
+itest_multipart_end(buf *b)
+{
+	buf_puts(b, "--" ITEST_BOUNDARY "--\r\n");
 }

@@ -57,4 +57,19 @@ void itest_resp_free(struct itest_resp *r);
 /* 1 when the file contains needle. */
 int itest_file_contains(const char *path, const char *needle);
 
+/*
+ * multipart/form-data bodies, as a browser sends a form with
+ * enctype="multipart/form-data" (every form of Spanner's): fields, file
+ * parts, then the closing delimiter. Send with Content-Type ITEST_MULTIPART.
+ */
+#define ITEST_BOUNDARY "----spanner-itest-6f1d2c9a7e3b"
+#define ITEST_MULTIPART "multipart/form-data; boundary=" ITEST_BOUNDARY
+/* One text field; value is sent byte for byte (line breaks and tabs included). */
+void itest_multipart_field(buf *b, const char *name, const char *value);
+/* One file part. */
+void itest_multipart_file(buf *b, const char *name, const char *filename, const char *content_type,
+			  const char *data, size_t len);
+/* The closing delimiter: the body is complete after it. */
+void itest_multipart_end(buf *b);
+
 #endif

@@ -82,7 +82,15 @@ export async function startServer(extraEnv = {}) {
     SPANNER_DEMO: '0',
     ...extraEnv,
   };
-  const child = spawn(bin, [], { cwd: ROOT, env, stdio: ['ignore', log, log] });
+  // detached: its own process group, so kore's workers go with it on SIGKILL.
+  const child = spawn(bin, [], { cwd: ROOT, env, stdio: ['ignore', log, log], detached: true });
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
   fs.closeSync(log);
 
   let exited = null;
@@ -117,7 +125,7 @@ export async function startServer(extraEnv = {}) {
       );
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      killGroup();
       await exitPromise;
       throw new Error(`server did not answer GET /healthz with 200 within 60 s; log tail:\n${tail(logFile)}`);
     }
@@ -128,7 +136,7 @@ export async function startServer(extraEnv = {}) {
     if (exited) return exited;
     child.kill('SIGTERM');
     const timer = setTimeout(() => {
-      if (!exited) child.kill('SIGKILL');
+      if (!exited) killGroup();
     }, STOP_GRACE_MS);
     const result = await exitPromise;
     clearTimeout(timer);
