@@ -137,6 +137,7 @@ kore_parent_configure(int argc, char **argv)
 	 * came late, and the parent's unflushed buffer was copied into every
 	 * worker at fork. One line at a time, as on a terminal.
 	 */
+	fflush(stdout);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	snprintf(tmp, sizeof tmp, "%s/tmp", app_cfg.var_dir);

@@ -8,6 +8,7 @@
  *                                       or URL, migrations, seed), print its
  *                                       conninfo, exit
  *   spanner-ctl [-c FILE] --stop-db     stop the embedded PostgreSQL cluster
+ *   spanner-ctl [-c FILE] --drop-db     stop it and delete its data (tests)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static void main_usage(void);
 static void
 main_usage(void)
 {
-	fprintf(stderr, "usage: spanner-ctl [-c config] --init-only | --stop-db\n");
+	fprintf(stderr, "usage: spanner-ctl [-c config] --init-only | --stop-db | --drop-db\n");
 }
 
 /* Embedded cluster or configured URL, then migrations and the seed, on one connection. */
@@ -58,7 +59,7 @@ main(int argc, char **argv)
 	struct config cfg;
 	char err[512];
 	char *conninfo = NULL;
-	int init_only = 0, stop_db = 0, i, rc;
+	int init_only = 0, stop_db = 0, drop_db = 0, i, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
@@ -67,12 +68,14 @@ main(int argc, char **argv)
 			init_only = 1;
 		else if (strcmp(argv[i], "--stop-db") == 0)
 			stop_db = 1;
+		else if (strcmp(argv[i], "--drop-db") == 0)
+			drop_db = 1;
 		else {
 			main_usage();
 			return 2;
 		}
 	}
-	if (!init_only && !stop_db) {
+	if (!init_only && !stop_db && !drop_db) {
 		main_usage();
 		return 2;
 	}
@@ -86,8 +89,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_init(cfg.log_format);
-	if (stop_db) {
-		rc = cfg.database ? 0 : pgembed_stop(&cfg);
+	if (stop_db || drop_db) {
+		rc = cfg.database ? 0 : drop_db ? pgembed_drop(&cfg) : pgembed_stop(&cfg);
 		config_free(&cfg);
 		return rc == 0 ? 0 : 1;
 	}

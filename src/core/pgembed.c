@@ -314,6 +314,27 @@ pgembed_stop(const struct config *cfg)
 }
 
 int
+pgembed_drop(const struct config *cfg)
+{
+	struct pgembed pg;
+
+	if (pgembed_stop(cfg) != 0)
+		log_info("database: no embedded cluster was running");
+	if (pgembed_prepare(cfg, &pg) != 0)
+		return -1;
+	{
+		char *const argv[] = {"/bin/rm", "-rf", "--", pg.data, NULL};
+
+		if (pgembed_run(&pg, pg.log, argv) != 0) {
+			log_error("database: could not remove %s", pg.data);
+			return -1;
+		}
+	}
+	log_info("database: removed the embedded cluster in %s", pg.data);
+	return 0;
+}
+
+int
 pgembed_created(void)
 {
 	return pgembed_created_flag;

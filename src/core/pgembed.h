@@ -16,6 +16,8 @@
 /* Ensures the cluster exists and runs, and the database exists. Returns a conninfo (free it). */
 char *pgembed_start(const struct config *cfg);
 int pgembed_stop(const struct config *cfg);
+/* Stops the embedded cluster and deletes its data: the tests' throw-away database. */
+int pgembed_drop(const struct config *cfg);
 /* 1 when the cluster under var_dir was created by this call (a new database). */
 int pgembed_created(void);
 

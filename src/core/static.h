@@ -1,22 +1,17 @@
 /*
- * static — the files under assets/, served from memory.
+ * static — the fingerprint of the files under assets/.
  *
- * The asset tree is small (CSS, htmx, a keyboard script, icons), so it is read
- * once at start. Each file gets its MIME type from its extension and an ETag
- * from a hash of its bytes; the hash of all of them is the asset version that
- * pages append as ?v=, which lets browsers cache a versioned URL for a year.
+ * Kore serves assets/ itself (kore.conf's filemap). Pages link them as
+ * /assets/...?v=<version>, where the version is a hash of every file, so a
+ * deploy that changes any of them changes every link and no browser keeps a
+ * stale stylesheet or script.
  */
 #ifndef SPANNER_STATIC_H
 #define SPANNER_STATIC_H
 
-#include "http.h"
-
+/* Reads every file under dir once (at start, in Kore's parent). 0 or -1 (logged). */
 int static_load(const char *dir);
 void static_free(void);
 const char *static_version(void);
-/* Answers GET /assets/... ; returns 0 when the path is not an asset (caller 404s). */
-int static_serve(struct request *req, const char *path);
-/* The MIME type for a file name, by its extension. */
-const char *static_mime_type(const char *name);
 
 #endif

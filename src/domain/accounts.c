@@ -56,19 +56,26 @@ DB_STMT(stmt_session_insert,
 	"INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent) "
 	"VALUES (sha256(convert_to($1, 'UTF8')), $2, $3, now() + make_interval(hours => $4::int), "
 	"$5, left($6, 500)) RETURNING id");
+/*
+ * Who is asking, with every permission and role, in the one statement a
+ * request spends on it; last_seen_at is touched in the same statement, at
+ * most once a minute, so a busy session does not write on every request.
+ */
 DB_STMT(stmt_session_load,
-	"SELECT s.id, u.id, u.name, u.email, s.csrf_token,"
-	" s.last_seen_at < now() - interval '60 seconds',"
+	"WITH s AS (SELECT s.id AS sid, u.id AS uid, u.name, u.email, s.csrf_token,"
+	" s.last_seen_at < now() - interval '60 seconds' AS stale,"
 	" coalesce((SELECT string_agg(DISTINCT p.module || '.' || p.action, ' ')"
 	"  FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id"
-	"  JOIN permissions p ON p.id = rp.permission_id WHERE ur.user_id = u.id), ''),"
+	"  JOIN permissions p ON p.id = rp.permission_id WHERE ur.user_id = u.id), '') AS perms,"
 	" coalesce((SELECT string_agg(r.name, '|' ORDER BY r.name)"
 	"  FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id), '')"
+	"  AS roles"
 	" FROM sessions s JOIN users u ON u.id = s.user_id"
 	" WHERE s.token_hash = sha256(convert_to($1, 'UTF8')) AND s.expires_at > now()"
-	" AND s.last_seen_at > now() - make_interval(mins => $2::int) AND u.is_active");
-/* Touching last_seen_at at most once a minute keeps a busy session from writing on every request. */
-DB_STMT(stmt_session_touch, "UPDATE sessions SET last_seen_at = now() WHERE id = $1");
+	" AND s.last_seen_at > now() - make_interval(mins => $2::int) AND u.is_active),"
+	" touch AS (UPDATE sessions SET last_seen_at = now()"
+	"  WHERE id = (SELECT sid FROM s WHERE stale))"
+	" SELECT sid, uid, name, email, csrf_token, stale, perms, roles FROM s");
 DB_STMT(stmt_session_delete, "DELETE FROM sessions WHERE id = $1");
 DB_STMT(stmt_sessions_end_user,
 	"DELETE FROM sessions WHERE user_id = $1 AND ($2::uuid IS NULL OR id <> $2::uuid)");
@@ -273,11 +280,6 @@ accounts_session_load(db_conn *c, const char *token, int idle_minutes, int *err)
 	u->permissions = accounts_split(PQgetvalue(res, 0, 6), ' ', &u->npermissions);
 	u->roles = accounts_split(PQgetvalue(res, 0, 7), '|', &u->nroles);
 	normalise_initials(u->name, u->initials);
-	if (PQgetvalue(res, 0, 5)[0] == 't') {
-		const char *ps[1] = {u->session_id};
-
-		db_run(c, &stmt_session_touch, 1, ps);
-	}
 	PQclear(res);
 	return u;
 }
