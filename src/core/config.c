@@ -11,8 +11,11 @@
  *   - the file is read line by line and each `key value` goes to config_set;
  *   - then every SPANNER_<KEY> variable that is set and non-empty goes to
  *     config_set too, so the environment wins (that is how containers
- *     configure the server without editing the file);
- *   - last come the checks that involve two settings (TLS certificate + key).
+ *     configure the server without editing the file).
+ * A second, smaller table lists the keys of the HTTP server Spanner had before
+ * Kore (bind, workers, ...). Kore owns those now, in kore.conf; a file or
+ * variable that still sets one stops the start with where it moved, rather than
+ * being taken and then silently doing nothing.
  * config_set parses into a local first and only then stores, so a rejected
  * value leaves the previous one in place.
  */
@@ -21,7 +24,6 @@
 #include "buf.h"
 #include "cron.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -38,7 +40,6 @@ enum kind {
 	K_STR,	    /* char *, any non-empty text */
 	K_HTTP_URL, /* char *, http:// or https://, trailing '/' dropped */
 	K_SMTP_URL, /* char *, smtp:// or smtps:// */
-	K_BIND,	    /* bind_host + bind_port */
 	K_LOG_FORMAT,
 	K_SCHEDULE, /* char *, cron expression or "off" */
 };
@@ -46,7 +47,7 @@ enum kind {
 struct setting {
 	const char *name;
 	enum kind kind;
-	size_t off; /* of the field in struct config (unused for K_BIND) */
+	size_t off; /* of the field in struct config */
 	long long min, max;
 	const char *def; /* default as it would be written in the file; NULL = unset */
 };
@@ -59,23 +60,16 @@ struct setting {
  * at one year so that converting them to seconds never overflows an int.
  */
 static const struct setting settings[] = {
-    {"bind", K_BIND, 0, 0, 0, "127.0.0.1:8080"},
-    {"workers", K_INT, FIELD(workers), 1, 256, "2"},
     /* A 10 MB upload plus 64 KB for the multipart framing and the other form fields. */
     {"http_body_max", K_SIZE, FIELD(http_body_max), 1024, 1024LL * 1024 * 1024, "10304K"},
-    {"http_timeout", K_INT, FIELD(http_timeout), 1, 3600, "30"},
-    {"http_conn_max", K_INT, FIELD(http_conn_max), 1, 65536, "1024"},
-    {"http_conn_per_ip", K_INT, FIELD(http_conn_per_ip), 1, 65536, "64"},
-    {"tls_cert", K_STR, FIELD(tls_cert), 0, 0, NULL},
-    {"tls_key", K_STR, FIELD(tls_key), 0, 0, NULL},
     {"base_url", K_HTTP_URL, FIELD(base_url), 0, 0, "http://127.0.0.1:8080"},
     {"database", K_STR, FIELD(database), 0, 0, NULL},
-    {"pgsql_conn_max", K_INT, FIELD(pgsql_conn_max), 1, 256, "2"},
     {"pg_bindir", K_STR, FIELD(pg_bindir), 0, 0, NULL},
     {"var_dir", K_STR, FIELD(var_dir), 0, 0, "var"},
     {"assets_dir", K_STR, FIELD(assets_dir), 0, 0, "assets"},
     {"templates_dir", K_STR, FIELD(templates_dir), 0, 0, "templates"},
     {"migrations_dir", K_STR, FIELD(migrations_dir), 0, 0, "migrations"},
+    /* Job threads in each Kore worker; kore.conf's task_threads are Kore's own. */
     {"task_threads", K_INT, FIELD(task_threads), 0, 64, "2"},
     {"job_lease", K_INT, FIELD(job_lease), 5, 86400, "60"},
     {"dedup_schedule", K_SCHEDULE, FIELD(dedup_schedule), 0, 0, "0 3 * * 0"},
@@ -99,23 +93,60 @@ static const struct setting settings[] = {
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
+/*
+ * Keys of the HTTP server before Kore, and where each setting lives now. The
+ * message reads "`key` <where>". env = 0: SPANNER_<KEY> is not refused,
+ * because the variable is someone else's input, not a stale app setting.
+ */
+struct moved_setting {
+	const char *name;
+	const char *where;
+	int env;
+};
+
+static const struct moved_setting moved_settings[] = {
+    /* SPANNER_BIND is how scripts/kore-serve (and so the test harness and the
+     * benchmarks) is told the listener: it rewrites kore.conf's bind line and
+     * the server it starts inherits the variable. */
+    {"bind", "is now set in kore.conf (`bind ADDRESS PORT` in Kore's `server default` block)", 0},
+    {"workers", "is now set in kore.conf (`workers`; left out, Kore starts one per CPU)", 1},
+    {"http_timeout",
+     "is now set in kore.conf (`http_keepalive_time`, `http_header_timeout`, "
+     "`http_body_timeout`)",
+     1},
+    {"http_conn_max", "is now set in kore.conf (`worker_max_connections`, per Kore worker)", 1},
+    {"http_conn_per_ip",
+     "is now the TLS proxy's (nginx `limit_conn`; Kore has no per-address limit)", 1},
+    {"tls_cert",
+     "is now the TLS proxy's (`ssl_certificate` in conf/nginx/spanner.conf; Kore serves plain "
+     "HTTP)",
+     1},
+    {"tls_key",
+     "is now the TLS proxy's (`ssl_certificate_key` in conf/nginx/spanner.conf; Kore serves "
+     "plain HTTP)",
+     1},
+    {"pgsql_conn_max", "is now set in kore.conf (`pgsql_conn_max`, per Kore worker)", 1},
+};
+
+#define NMOVED (sizeof moved_settings / sizeof moved_settings[0])
+
 /* Longest piece of input quoted back in a message. */
 #define QUOTE_MAX 40
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static const struct setting *find_setting(const char *name, size_t len);
+static const struct moved_setting *find_moved(const char *name, size_t len);
+static void env_name(char *var, size_t size, const char *name);
 static char **str_field(struct config *c, const struct setting *s);
 static void store_str(char **field, const char *value, size_t len);
 static int parse_int(const char *v, long long min, long long max, long long *out);
 static int parse_size(const char *v, long long min, long long max, long long *out);
 static int parse_bool(const char *v, int *out);
-static int set_bind(struct config *c, const char *v, char *err, size_t errlen);
 static int load_file(struct config *c, const char *path, char *err, size_t errlen);
 static int apply_line(struct config *c, char *line, const char *path, long lineno, char *err,
 		      size_t errlen);
 static int load_env(struct config *c, char *err, size_t errlen);
-static int check(const struct config *c, char *err, size_t errlen);
 
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -137,6 +168,28 @@ find_setting(const char *name, size_t len)
 			return &settings[i];
 	}
 	return NULL;
+}
+
+static const struct moved_setting *
+find_moved(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NMOVED; i++) {
+		if (strlen(moved_settings[i].name) == len &&
+		    !memcmp(moved_settings[i].name, name, len))
+			return &moved_settings[i];
+	}
+	return NULL;
+}
+
+/* "SPANNER_" + name in upper case, cut to fit var. */
+static void
+env_name(char *var, size_t size, const char *name)
+{
+	size_t j = (size_t)snprintf(var, size, "SPANNER_");
+
+	for (; *name && j + 1 < size; name++)
+		var[j++] = (char)toupper((unsigned char)*name);
+	var[j] = '\0';
 }
 
 /* The char * a string-valued setting lives in. */
@@ -186,7 +239,6 @@ config_free(struct config *c)
 			break;
 		}
 	}
-	free(c->bind_host);
 	/* Zeroed, so a second config_free (or one after a failed load) is harmless. */
 	memset(c, 0, sizeof *c);
 }
@@ -201,9 +253,7 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
 	if (path && load_file(c, path, err, errlen) < 0)
 		return -1;
-	if (load_env(c, err, errlen) < 0)
-		return -1;
-	return check(c, err, errlen);
+	return load_env(c, err, errlen);
 }
 
 int
@@ -214,7 +264,12 @@ config_set(struct config *c, const char *key, const char *value, char *err, size
 	int b;
 
 	if (!s) {
-		set_err(err, errlen, "unknown setting '%.*s'", QUOTE_MAX, key);
+		const struct moved_setting *m = find_moved(key, strlen(key));
+
+		if (m)
+			set_err(err, errlen, "`%s` %s", m->name, m->where);
+		else
+			set_err(err, errlen, "unknown setting '%.*s'", QUOTE_MAX, key);
 		return -1;
 	}
 	if (!value || !*value) {
@@ -274,8 +329,6 @@ config_set(struct config *c, const char *key, const char *value, char *err, size
 		}
 		store_str(str_field(c, s), value, strlen(value));
 		return 0;
-	case K_BIND:
-		return set_bind(c, value, err, errlen);
 	case K_LOG_FORMAT:
 		if (!strcasecmp(value, "text"))
 			c->log_format = LOG_FORMAT_TEXT;
@@ -397,59 +450,6 @@ parse_bool(const char *v, int *out)
 	return -1;
 }
 
-/*
- * "a.b.c.d:port" or "[v6]:port". Only numeric addresses: the server binds a
- * sockaddr built with inet_pton, and a name that resolves differently on
- * another day is not what a listening address should be. Port 0 is allowed
- * and means "any free port" (tests use it).
- */
-static int
-set_bind(struct config *c, const char *v, char *err, size_t errlen)
-{
-	const char *host = v, *colon;
-	size_t host_len;
-	unsigned char addr[16];
-	char hostbuf[64];
-	long long port;
-
-	if (*v == '[') {
-		const char *close = strchr(v, ']');
-		if (!close || close[1] != ':')
-			goto bad;
-		host = v + 1;
-		host_len = (size_t)(close - host);
-		colon = close + 1;
-	} else {
-		colon = strchr(v, ':');
-		if (!colon)
-			goto bad;
-		if (strchr(colon + 1, ':')) {
-			set_err(err, errlen, "an IPv6 address goes in brackets, as in [::1]:8080");
-			return -1;
-		}
-		host_len = (size_t)(colon - v);
-	}
-	if (host_len == 0 || host_len >= sizeof hostbuf)
-		goto bad;
-	memcpy(hostbuf, host, host_len);
-	hostbuf[host_len] = '\0';
-	if (inet_pton(*v == '[' ? AF_INET6 : AF_INET, hostbuf, addr) != 1) {
-		set_err(err, errlen, "'%s' is not an IP%s address", hostbuf,
-			*v == '[' ? "v6" : "v4");
-		return -1;
-	}
-	if (parse_int(colon + 1, 0, 65535, &port) < 0 || colon[1] == '-') {
-		set_err(err, errlen, "port must be a number from 0 to 65535");
-		return -1;
-	}
-	store_str(&c->bind_host, hostbuf, host_len);
-	c->bind_port = (int)port;
-	return 0;
-bad:
-	set_err(err, errlen, "must be address:port, as in 127.0.0.1:8080 or [::1]:8080");
-	return -1;
-}
-
 static int
 load_file(struct config *c, const char *path, char *err, size_t errlen)
 {
@@ -499,6 +499,7 @@ apply_line(struct config *c, char *line, const char *path, long lineno, char *er
 	char *p = line, *key, *value, *q, *end;
 	size_t key_len;
 	const struct setting *s;
+	const struct moved_setting *m;
 	char why[256];
 
 	while (isspace((unsigned char)*p))
@@ -533,6 +534,11 @@ apply_line(struct config *c, char *line, const char *path, long lineno, char *er
 		return -1;
 	}
 	s = find_setting(key, key_len);
+	m = s ? NULL : find_moved(key, key_len);
+	if (m) {
+		set_err(err, errlen, "%s:%ld: `%s` %s", path, lineno, m->name, m->where);
+		return -1;
+	}
 	if (!s) {
 		set_err(err, errlen, "%s:%ld: unknown setting '%.*s'", path, lineno,
 			key_len > QUOTE_MAX ? QUOTE_MAX : (int)key_len, key);
@@ -545,21 +551,33 @@ apply_line(struct config *c, char *line, const char *path, long lineno, char *er
 	return 0;
 }
 
+/*
+ * Only the SPANNER_<KEY> variables of the two tables are looked at; any other
+ * SPANNER_* variable is not the app's and is left alone: scripts/kore-serve's
+ * SPANNER_BIND, SPANNER_KORE_WORKERS, SPANNER_MODULE and SPANNER_KORE_DIR, the
+ * tests' SPANNER_BIN, and the variables read elsewhere (SPANNER_CONFIG,
+ * SPANNER_ADMIN_PASSWORD, SPANNER_PG_FSYNC).
+ */
 static int
 load_env(struct config *c, char *err, size_t errlen)
 {
 	char var[64], why[256];
+	const char *v;
 
+	for (size_t i = 0; i < NMOVED; i++) {
+		if (!moved_settings[i].env)
+			continue;
+		env_name(var, sizeof var, moved_settings[i].name);
+		v = getenv(var);
+		/* Empty is "not set" here too, as below. */
+		if (v && *v) {
+			set_err(err, errlen, "environment %s: `%s` %s", var, moved_settings[i].name,
+				moved_settings[i].where);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		const char *name = settings[i].name;
-		size_t j = 0;
-		const char *v;
-
-		j = (size_t)snprintf(var, sizeof var, "SPANNER_");
-		for (; *name && j + 1 < sizeof var; name++)
-			var[j++] = (char)toupper((unsigned char)*name);
-		var[j] = '\0';
-
+		env_name(var, sizeof var, settings[i].name);
 		v = getenv(var);
 		/* Empty means "not set": `-e SPANNER_X=` in a compose file should not break
 		 * start-up. */
@@ -569,19 +587,6 @@ load_env(struct config *c, char *err, size_t errlen)
 			set_err(err, errlen, "environment %s: %s", var, why);
 			return -1;
 		}
-	}
-	return 0;
-}
-
-/* Rules that involve more than one setting, so only make sense once all are read. */
-static int
-check(const struct config *c, char *err, size_t errlen)
-{
-	if (!c->tls_cert != !c->tls_key) {
-		set_err(err, errlen,
-			"%s is set but %s is not: HTTPS needs both (or neither, for HTTP)",
-			c->tls_cert ? "tls_cert" : "tls_key", c->tls_cert ? "tls_key" : "tls_cert");
-		return -1;
 	}
 	return 0;
 }

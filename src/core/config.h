@@ -4,9 +4,14 @@
  * One file in Kore's style (conf/spanner.conf): one `key value` setting a
  * line, `#` starts a comment, blank lines ignored. Every setting can be
  * overridden by an environment variable named SPANNER_ + the key in upper
- * case (SPANNER_BIND, SPANNER_PGSQL_CONN_MAX, ...), which is how containers
+ * case (SPANNER_DATABASE, SPANNER_TRUST_PROXY, ...), which is how containers
  * configure it. A bad file or variable stops the start with file, line and
  * reason.
+ *
+ * The listener, the worker processes, connection limits and timeouts, TLS and
+ * the database pool are Kore's (kore.conf), not settings here. A file line or
+ * variable that still sets one of the old HTTP server's keys (bind, workers,
+ * http_timeout, ...) stops the start with where the setting is now.
  */
 #ifndef SPANNER_CONFIG_H
 #define SPANNER_CONFIG_H
@@ -16,54 +21,45 @@
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 struct config {
-	/* HTTP */
-	char *bind_host;           /* bind: "127.0.0.1:8080" -> host part */
-	int bind_port;             /*                          -> port part (0: any free port) */
-	int workers;               /* libmicrohttpd thread pool size */
-	size_t http_body_max;      /* bytes; larger bodies get 413 */
-	int http_timeout;          /* seconds of inactivity before a connection is closed */
-	int http_conn_max;         /* connections in all */
-	int http_conn_per_ip;      /* connections from one client address */
-	char *tls_cert;            /* PEM file; HTTPS when both are set */
-	char *tls_key;
-	char *base_url;            /* public address used in e-mailed links; no trailing '/' */
+	/* HTTP (the listener and its limits are kore.conf's) */
+	size_t http_body_max; /* bytes; larger bodies get the app's 413 page */
+	char *base_url;	      /* public address used in e-mailed links; no trailing '/' */
 
-	/* Database */
-	char *database;            /* postgresql://... ; NULL = embedded cluster under var_dir */
-	int pgsql_conn_max;        /* pool size */
-	char *pg_bindir;           /* where initdb/pg_ctl live; NULL = search */
+	/* Database (the pool of page connections is kore.conf's pgsql_conn_max) */
+	char *database;	 /* postgresql://... ; NULL = embedded cluster under var_dir */
+	char *pg_bindir; /* where initdb/pg_ctl live; NULL = search */
 
 	/* Files */
-	char *var_dir;             /* embedded cluster, temp uploads */
+	char *var_dir; /* embedded cluster, temp uploads */
 	char *assets_dir;
 	char *templates_dir;
 	char *migrations_dir;
 
-	/* Task workers */
-	int task_threads;
-	int job_lease;             /* seconds a claimed job is held before another worker may take it */
-	char *dedup_schedule;      /* 5-field cron expression (src/core/cron.h), or exactly "off" */
+	/* Background jobs */
+	int task_threads;     /* job threads in each Kore worker (not kore.conf's task_threads) */
+	int job_lease;	      /* seconds a claimed job is held before another worker may take it */
+	char *dedup_schedule; /* 5-field cron expression (src/core/cron.h), or exactly "off" */
 
 	/* Accounts */
 	int argon2_t_cost;
-	int argon2_m_cost;         /* KiB */
+	int argon2_m_cost; /* KiB */
 	int argon2_parallelism;
-	int session_idle;          /* minutes */
-	int session_max;           /* hours */
-	int login_max_failures;    /* failed sign-ins per account within login_window before a pause */
-	int login_window;          /* seconds; an address may fail 4x login_max_failures */
+	int session_idle;	/* minutes */
+	int session_max;	/* hours */
+	int login_max_failures; /* failed sign-ins per account within login_window before a pause */
+	int login_window;	/* seconds; an address may fail 4x login_max_failures */
 
 	/* Mail */
-	char *smtp_url;            /* smtp://host:port or smtps://...; NULL = outbox table only */
+	char *smtp_url; /* smtp://host:port or smtps://...; NULL = outbox table only */
 	char *smtp_user;
 	char *smtp_password;
 	char *smtp_from;
 
 	/* Start-up */
-	int demo;                  /* seed demo data into a new embedded database */
+	int demo; /* seed demo data into a new embedded database */
 	enum log_format log_format;
-	int log_access;            /* one access log line per request */
-	int trust_proxy;           /* requests come through the TLS proxy (X-Forwarded-*) */
+	int log_access;	 /* one access log line per request */
+	int trust_proxy; /* requests come through the TLS proxy (X-Forwarded-*) */
 };
 
 /*

@@ -10,6 +10,9 @@
 #include "core/buf.h"
 #include "core/db.h"
 #include "core/db_kore.h"
+
+#include <kore/kore.h>
+#include <kore/pgsql.h>
 #include "core/metrics.h"
 #include "core/render.h"
 #include "web/routes.h"
@@ -45,11 +48,15 @@ web_system_metrics(struct request *req)
 
 	metrics_format(&out);
 	buf_printf(&out,
-		   "# HELP spanner_db_in_use Database connections the answering worker's "
-		   "requests hold.\n"
-		   "# TYPE spanner_db_in_use gauge\n"
-		   "spanner_db_in_use %d\n",
-		   db_kore_in_use());
+		   "# HELP spanner_db_pool_connections Database connections each Kore worker "
+		   "may hold (kore.conf pgsql_conn_max).\n"
+		   "# TYPE spanner_db_pool_connections gauge\n"
+		   "spanner_db_pool_connections %d\n"
+		   "# HELP spanner_db_pool_in_use Database connections the answering worker's "
+		   "requests hold right now.\n"
+		   "# TYPE spanner_db_pool_in_use gauge\n"
+		   "spanner_db_pool_in_use %d\n",
+		   (int)pgsql_conn_max, db_kore_in_use());
 	res = db ? db_exec(db, &stmt_jobs_by_state, 0, NULL) : NULL;
 	buf_printf(&out, "# HELP spanner_database_up 1 when the database answered this scrape.\n"
 			 "# TYPE spanner_database_up gauge\n"

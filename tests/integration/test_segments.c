@@ -321,8 +321,9 @@ test_create_edit_audit(void **state)
 	snprintf(name, sizeof name, "UK Fintech %d", pid);
 	seg = sql_json("SELECT row_to_json(s) FROM segments s WHERE id = $1", 1, p);
 	assert_string_equal(json_string_value(json_object_get(seg, "name")), name);
+	/* a description keeps its line break; the tab that indented the line goes */
 	assert_string_equal(json_string_value(json_object_get(seg, "description")),
-			    "Payments and lending");
+			    "Payments\nand lending");
 	assert_string_equal(json_string_value(json_object_get(seg, "status")), "active");
 	assert_string_equal(json_string_value(json_object_get(seg, "created_by")), user_ids[OWNER]);
 	json_decref(seg);

@@ -219,18 +219,14 @@ itest_server_start(struct itest_server *s, const char *name, const char *const *
 {
 	const char *bin = getenv("SPANNER_BIN");
 	char bind[64], url[128];
-	int i, has_db = 0, tls = 0;
+	int i, has_db = 0;
 
 	memset(s, 0, sizeof *s);
 	if (!bin)
 		bin = "scripts/kore-serve";
-	for (i = 0; extra_env && extra_env[i]; i++)
-		if (!strncmp(extra_env[i], "SPANNER_TLS_CERT=", 17))
-			tls = 1;
 	s->port = itest_free_port();
 	snprintf(bind, sizeof bind, "127.0.0.1:%d", s->port);
-	snprintf(s->base_url, sizeof s->base_url, "%s://127.0.0.1:%d", tls ? "https" : "http",
-		 s->port);
+	snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d", s->port);
 	mkdir("var", 0755);
 	mkdir("var/test", 0755);
 	snprintf(s->log_path, sizeof s->log_path, "var/test/%s.log", name);

@@ -37,7 +37,7 @@ int itest_free_port(void);
  * Starts SPANNER_BIN with SPANNER_BIND on a free port, the given extra
  * environment ("KEY=value", NULL-terminated; may be NULL) and waits for
  * /healthz. Unless extra sets SPANNER_DATABASE or SPANNER_VAR_DIR, it serves the
- * test database; with SPANNER_TLS_CERT in extra it speaks https. Output goes to var/test/<name>.log. 0 or -1.
+ * test database. Output goes to var/test/<name>.log. 0 or -1.
  */
 int itest_server_start(struct itest_server *s, const char *name, const char *const *extra_env);
 /* SIGTERM, wait; returns the exit status (or -1 if it had to be killed). */

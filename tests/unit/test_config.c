@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 
@@ -23,25 +24,39 @@
 
 /* Every setting, in the order of struct config. */
 static const char *const all_keys[] = {
-    "bind",	      "workers",
-    "http_body_max",  "http_timeout",
-    "http_conn_max",  "http_conn_per_ip",
-    "tls_cert",	      "tls_key",
-    "base_url",	      "database",
-    "pgsql_conn_max", "pg_bindir",
-    "var_dir",	      "assets_dir",
-    "templates_dir",  "migrations_dir",
-    "task_threads",   "job_lease",
-    "dedup_schedule", "argon2_t_cost",
-    "argon2_m_cost",  "argon2_parallelism",
-    "session_idle",   "session_max",
-    "smtp_url",	      "smtp_user",
-    "smtp_password",  "smtp_from",
-    "demo",	      "log_format",
-    "log_access",
+    "http_body_max",  "base_url",	    "database",	      "pg_bindir",	    "var_dir",
+    "assets_dir",     "templates_dir",	    "migrations_dir", "task_threads",	    "job_lease",
+    "dedup_schedule", "argon2_t_cost",	    "argon2_m_cost",  "argon2_parallelism", "session_idle",
+    "session_max",    "login_max_failures", "login_window",   "smtp_url",	    "smtp_user",
+    "smtp_password",  "smtp_from",	    "demo",	      "log_format",	    "log_access",
+    "trust_proxy",
 };
 
 #define NKEYS (sizeof all_keys / sizeof all_keys[0])
+
+/*
+ * The keys of the HTTP server before Kore and the message each one stops the
+ * start with (after "file:line: " or "environment SPANNER_KEY: ").
+ */
+static const char *const moved[][2] = {
+    {"bind", "`bind` is now set in kore.conf (`bind ADDRESS PORT` in Kore's `server default` "
+	     "block)"},
+    {"workers", "`workers` is now set in kore.conf (`workers`; left out, Kore starts one per CPU)"},
+    {"http_timeout", "`http_timeout` is now set in kore.conf (`http_keepalive_time`, "
+		     "`http_header_timeout`, `http_body_timeout`)"},
+    {"http_conn_max",
+     "`http_conn_max` is now set in kore.conf (`worker_max_connections`, per Kore worker)"},
+    {"http_conn_per_ip", "`http_conn_per_ip` is now the TLS proxy's (nginx `limit_conn`; Kore "
+			 "has no per-address limit)"},
+    {"tls_cert", "`tls_cert` is now the TLS proxy's (`ssl_certificate` in "
+		 "conf/nginx/spanner.conf; Kore serves plain HTTP)"},
+    {"tls_key", "`tls_key` is now the TLS proxy's (`ssl_certificate_key` in "
+		"conf/nginx/spanner.conf; Kore serves plain HTTP)"},
+    {"pgsql_conn_max",
+     "`pgsql_conn_max` is now set in kore.conf (`pgsql_conn_max`, per Kore worker)"},
+};
+
+#define NMOVED (sizeof moved / sizeof moved[0])
 
 static void clear_env(void);
 static int setup(void **state);
@@ -49,6 +64,7 @@ static void assert_str_or_null(const char *got, const char *want);
 static void assert_same_config(const struct config *a, const struct config *b);
 static void assert_load_fails(const char *path, const char *want);
 static char *read_text(const char *path);
+static void env_var(char *var, size_t size, const char *key);
 
 extern char **environ;
 
@@ -98,18 +114,9 @@ assert_str_or_null(const char *got, const char *want)
 static void
 assert_same_config(const struct config *a, const struct config *b)
 {
-	assert_str_or_null(a->bind_host, b->bind_host);
-	assert_int_equal(a->bind_port, b->bind_port);
-	assert_int_equal(a->workers, b->workers);
 	assert_int_equal(a->http_body_max, b->http_body_max);
-	assert_int_equal(a->http_timeout, b->http_timeout);
-	assert_int_equal(a->http_conn_max, b->http_conn_max);
-	assert_int_equal(a->http_conn_per_ip, b->http_conn_per_ip);
-	assert_str_or_null(a->tls_cert, b->tls_cert);
-	assert_str_or_null(a->tls_key, b->tls_key);
 	assert_str_or_null(a->base_url, b->base_url);
 	assert_str_or_null(a->database, b->database);
-	assert_int_equal(a->pgsql_conn_max, b->pgsql_conn_max);
 	assert_str_or_null(a->pg_bindir, b->pg_bindir);
 	assert_str_or_null(a->var_dir, b->var_dir);
 	assert_str_or_null(a->assets_dir, b->assets_dir);
@@ -123,6 +130,8 @@ assert_same_config(const struct config *a, const struct config *b)
 	assert_int_equal(a->argon2_parallelism, b->argon2_parallelism);
 	assert_int_equal(a->session_idle, b->session_idle);
 	assert_int_equal(a->session_max, b->session_max);
+	assert_int_equal(a->login_max_failures, b->login_max_failures);
+	assert_int_equal(a->login_window, b->login_window);
 	assert_str_or_null(a->smtp_url, b->smtp_url);
 	assert_str_or_null(a->smtp_user, b->smtp_user);
 	assert_str_or_null(a->smtp_password, b->smtp_password);
@@ -130,6 +139,7 @@ assert_same_config(const struct config *a, const struct config *b)
 	assert_int_equal(a->demo, b->demo);
 	assert_int_equal(a->log_format, b->log_format);
 	assert_int_equal(a->log_access, b->log_access);
+	assert_int_equal(a->trust_proxy, b->trust_proxy);
 }
 
 static void
@@ -164,6 +174,18 @@ read_text(const char *path)
 	return text;
 }
 
+/* "SPANNER_" + key in upper case. */
+static void
+env_var(char *var, size_t size, const char *key)
+{
+	size_t j = (size_t)snprintf(var, size, "SPANNER_");
+
+	assert_true(j + strlen(key) < size);
+	for (; *key; key++)
+		var[j++] = (char)(*key >= 'a' && *key <= 'z' ? *key - 'a' + 'A' : *key);
+	var[j] = '\0';
+}
+
 /* ---------------------------------------------------------------- defaults */
 
 static void
@@ -173,19 +195,10 @@ test_defaults(void **state)
 
 	(void)state;
 	config_defaults(&c);
-	assert_string_equal(c.bind_host, "127.0.0.1");
-	assert_int_equal(c.bind_port, 8080);
-	assert_int_equal(c.workers, 2);
 	assert_int_equal(c.http_body_max, 10551296);
 	assert_int_equal(c.http_body_max, 10 * 1024 * 1024 + 64 * 1024);
-	assert_int_equal(c.http_timeout, 30);
-	assert_int_equal(c.http_conn_max, 1024);
-	assert_int_equal(c.http_conn_per_ip, 64);
-	assert_null(c.tls_cert);
-	assert_null(c.tls_key);
 	assert_string_equal(c.base_url, "http://127.0.0.1:8080");
 	assert_null(c.database);
-	assert_int_equal(c.pgsql_conn_max, 2);
 	assert_null(c.pg_bindir);
 	assert_string_equal(c.var_dir, "var");
 	assert_string_equal(c.assets_dir, "assets");
@@ -199,6 +212,8 @@ test_defaults(void **state)
 	assert_int_equal(c.argon2_parallelism, 1);
 	assert_int_equal(c.session_idle, 120);
 	assert_int_equal(c.session_max, 12);
+	assert_int_equal(c.login_max_failures, 5);
+	assert_int_equal(c.login_window, 900);
 	assert_null(c.smtp_url);
 	assert_null(c.smtp_user);
 	assert_null(c.smtp_password);
@@ -206,9 +221,10 @@ test_defaults(void **state)
 	assert_int_equal(c.demo, 1);
 	assert_int_equal(c.log_format, LOG_FORMAT_TEXT);
 	assert_int_equal(c.log_access, 1);
+	assert_int_equal(c.trust_proxy, 0);
 	config_free(&c);
 	/* config_free leaves c zeroed, so freeing again is harmless. */
-	assert_null(c.bind_host);
+	assert_null(c.base_url);
 	config_free(&c);
 }
 
@@ -261,6 +277,15 @@ test_shipped_conf_lists_every_setting(void **state)
 	/* Secrets are never given a value in the shipped file. */
 	assert_null(strstr(text, "\nsmtp_password "));
 	assert_non_null(strstr(text, "\n# smtp_password "));
+	/* The keys Kore took over are not offered, not even commented out. */
+	for (size_t i = 0; i < NMOVED; i++) {
+		char set[64], commented[64];
+
+		snprintf(set, sizeof set, "\n%s ", moved[i][0]);
+		snprintf(commented, sizeof commented, "\n# %s ", moved[i][0]);
+		if (strstr(text, set) || strstr(text, commented))
+			fail_msg("conf/spanner.conf still offers %s", moved[i][0]);
+	}
 	free(text);
 }
 
@@ -274,8 +299,6 @@ test_docker_conf(void **state)
 	setenv("SPANNER_DATABASE", "postgresql://spanner:pw@db:5432/spanner", 1);
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, "conf/spanner.docker.conf", err, sizeof err), 0);
-	assert_string_equal(c.bind_host, "0.0.0.0");
-	assert_int_equal(c.bind_port, 8080);
 	assert_string_equal(c.database, "postgresql://spanner:pw@db:5432/spanner");
 	assert_int_equal(c.demo, 0);
 	assert_int_equal(c.log_format, LOG_FORMAT_JSON);
@@ -295,20 +318,11 @@ test_good_file(void **state)
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, DATA "good.conf", err, sizeof err), 0);
 	assert_string_equal(err, "");
-	assert_string_equal(c.bind_host, "0.0.0.0");
-	assert_int_equal(c.bind_port, 9090);
-	assert_int_equal(c.workers, 8);
 	assert_int_equal(c.http_body_max, 20 * 1024 * 1024);
-	assert_int_equal(c.http_timeout, 60);
-	assert_int_equal(c.http_conn_max, 2048);
-	assert_int_equal(c.http_conn_per_ip, 16);
-	assert_string_equal(c.tls_cert, "/etc/spanner/cert.pem");
-	assert_string_equal(c.tls_key, "/etc/spanner/key.pem");
 	/* The trailing slash is dropped so base_url + "/path" never doubles it. */
 	assert_string_equal(c.base_url, "https://spanner.example.com");
 	assert_string_equal(
 	    c.database, "postgresql://spanner:secret@db.example.com:5432/spanner?sslmode=require");
-	assert_int_equal(c.pgsql_conn_max, 16);
 	assert_string_equal(c.pg_bindir, "/usr/lib/postgresql/15/bin");
 	assert_string_equal(c.var_dir, "/var/lib/spanner");
 	assert_string_equal(c.assets_dir, "/usr/share/spanner/assets");
@@ -322,6 +336,8 @@ test_good_file(void **state)
 	assert_int_equal(c.argon2_parallelism, 2);
 	assert_int_equal(c.session_idle, 30);
 	assert_int_equal(c.session_max, 24);
+	assert_int_equal(c.login_max_failures, 10);
+	assert_int_equal(c.login_window, 600);
 	assert_string_equal(c.smtp_url, "smtps://mail.example.com:465");
 	assert_string_equal(c.smtp_user, "spanner");
 	assert_string_equal(c.smtp_password, "s3cret#not-a-comment");
@@ -329,6 +345,7 @@ test_good_file(void **state)
 	assert_int_equal(c.demo, 0);
 	assert_int_equal(c.log_format, LOG_FORMAT_JSON);
 	assert_int_equal(c.log_access, 0);
+	assert_int_equal(c.trust_proxy, 1);
 	config_free(&c);
 }
 
@@ -341,10 +358,9 @@ test_comments_and_equals(void **state)
 	(void)state;
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, DATA "comments.conf", err, sizeof err), 0);
-	assert_int_equal(c.workers, 3);
-	assert_int_equal(c.http_timeout, 45);
-	assert_string_equal(c.bind_host, "::1");
-	assert_int_equal(c.bind_port, 8443);
+	assert_int_equal(c.task_threads, 3);
+	assert_int_equal(c.job_lease, 45);
+	assert_int_equal(c.session_max, 48);
 	assert_string_equal(c.smtp_password, "pa ss#word");
 	assert_string_equal(c.base_url, "http://crm.example/#frag");
 	assert_int_equal(c.log_format, LOG_FORMAT_JSON);
@@ -354,7 +370,7 @@ test_comments_and_equals(void **state)
 	/* The last line has no newline and still counts. */
 	assert_int_equal(c.log_access, 0);
 	/* Untouched settings keep their defaults. */
-	assert_int_equal(c.pgsql_conn_max, 2);
+	assert_int_equal(c.argon2_m_cost, 19456);
 	config_free(&c);
 }
 
@@ -367,7 +383,7 @@ test_crlf_line_ends(void **state)
 	(void)state;
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, DATA "crlf.conf", err, sizeof err), 0);
-	assert_int_equal(c.workers, 5);
+	assert_int_equal(c.task_threads, 5);
 	assert_string_equal(c.smtp_from, "Ops <ops@example.com>");
 	config_free(&c);
 }
@@ -384,10 +400,10 @@ test_files_stack(void **state)
 	assert_int_equal(config_load(&c, DATA "good.conf", err, sizeof err), 0);
 	assert_int_equal(config_load(&c, DATA "comments.conf", err, sizeof err), 0);
 	/* From the second file. */
-	assert_int_equal(c.workers, 3);
+	assert_int_equal(c.task_threads, 3);
 	assert_string_equal(c.smtp_password, "pa ss#word");
 	/* From the first, untouched by the second. */
-	assert_int_equal(c.pgsql_conn_max, 16);
+	assert_int_equal(c.argon2_m_cost, 65536);
 	assert_string_equal(
 	    c.database, "postgresql://spanner:secret@db.example.com:5432/spanner?sslmode=require");
 	config_free(&c);
@@ -401,14 +417,14 @@ test_bad_files(void **state)
 	static const struct {
 		const char *file, *err;
 	} cases[] = {
-	    {"bad_unknown.conf", DATA "bad_unknown.conf:3: unknown setting 'wrokers'"},
-	    {"bad_missing.conf", DATA "bad_missing.conf:3: http_timeout: missing value"},
-	    {"bad_number.conf", DATA "bad_number.conf:3: workers: must be a number from 1 to 256"},
+	    {"bad_unknown.conf", DATA "bad_unknown.conf:3: unknown setting 'tsak_threads'"},
+	    {"bad_missing.conf", DATA "bad_missing.conf:3: job_lease: missing value"},
+	    {"bad_number.conf",
+	     DATA "bad_number.conf:3: task_threads: must be a number from 0 to 64"},
 	    {"bad_range.conf",
 	     DATA "bad_range.conf:3: argon2_m_cost: must be a number from 8192 to 4194304"},
 	    {"bad_bool.conf",
 	     DATA "bad_bool.conf:3: demo: must be on or off (or yes/no, true/false, 1/0)"},
-	    {"bad_bind.conf", DATA "bad_bind.conf:2: bind: 'localhost' is not an IPv4 address"},
 	    {"bad_cron.conf", DATA "bad_cron.conf:3: dedup_schedule: must be a cron expression or "
 				   "off (hour: 25 is out of range 0-23)"},
 	    {"bad_size.conf", DATA "bad_size.conf:2: http_body_max: must be a size from 1K to 1G "
@@ -443,29 +459,28 @@ test_env_overrides_file(void **state)
 	char err[256] = "";
 
 	(void)state;
-	setenv("SPANNER_WORKERS", "7", 1);
-	setenv("SPANNER_BIND", "[::]:9999", 1);
+	setenv("SPANNER_TASK_THREADS", "7", 1);
+	setenv("SPANNER_TRUST_PROXY", "off", 1);
 	setenv("SPANNER_HTTP_BODY_MAX", "1M", 1);
 	setenv("SPANNER_DATABASE", "postgresql:///other", 1);
 	setenv("SPANNER_DEMO", "on", 1);
 	setenv("SPANNER_DEDUP_SCHEDULE", "off", 1);
 	setenv("SPANNER_SMTP_PASSWORD", "from env # with a hash", 1);
 	/* Empty means not set: the file's value stays. */
-	setenv("SPANNER_HTTP_TIMEOUT", "", 1);
+	setenv("SPANNER_JOB_LEASE", "", 1);
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, DATA "good.conf", err, sizeof err), 0);
-	assert_int_equal(c.workers, 7);
-	assert_string_equal(c.bind_host, "::");
-	assert_int_equal(c.bind_port, 9999);
+	assert_int_equal(c.task_threads, 7);
+	assert_int_equal(c.trust_proxy, 0);
 	assert_int_equal(c.http_body_max, 1024 * 1024);
 	assert_string_equal(c.database, "postgresql:///other");
 	assert_int_equal(c.demo, 1);
 	assert_string_equal(c.dedup_schedule, "off");
 	/* The environment has no comment syntax: the value is taken as it is. */
 	assert_string_equal(c.smtp_password, "from env # with a hash");
-	assert_int_equal(c.http_timeout, 60);
+	assert_int_equal(c.job_lease, 300);
 	/* Not overridden: from the file. */
-	assert_int_equal(c.pgsql_conn_max, 16);
+	assert_int_equal(c.argon2_m_cost, 65536);
 	config_free(&c);
 }
 
@@ -474,17 +489,9 @@ static void
 test_env_every_setting(void **state)
 {
 	static const char *const values[][2] = {
-	    {"SPANNER_BIND", "10.0.0.1:81"},
-	    {"SPANNER_WORKERS", "3"},
 	    {"SPANNER_HTTP_BODY_MAX", "2G"},
-	    {"SPANNER_HTTP_TIMEOUT", "5"},
-	    {"SPANNER_HTTP_CONN_MAX", "10"},
-	    {"SPANNER_HTTP_CONN_PER_IP", "2"},
-	    {"SPANNER_TLS_CERT", "c.pem"},
-	    {"SPANNER_TLS_KEY", "k.pem"},
 	    {"SPANNER_BASE_URL", "https://b.example"},
 	    {"SPANNER_DATABASE", "postgresql://db/x"},
-	    {"SPANNER_PGSQL_CONN_MAX", "4"},
 	    {"SPANNER_PG_BINDIR", "/pg/bin"},
 	    {"SPANNER_VAR_DIR", "/v"},
 	    {"SPANNER_ASSETS_DIR", "/a"},
@@ -498,6 +505,8 @@ test_env_every_setting(void **state)
 	    {"SPANNER_ARGON2_PARALLELISM", "16"},
 	    {"SPANNER_SESSION_IDLE", "1"},
 	    {"SPANNER_SESSION_MAX", "1"},
+	    {"SPANNER_LOGIN_MAX_FAILURES", "1000"},
+	    {"SPANNER_LOGIN_WINDOW", "1"},
 	    {"SPANNER_SMTP_URL", "smtp://127.0.0.1:2525"},
 	    {"SPANNER_SMTP_USER", "u"},
 	    {"SPANNER_SMTP_PASSWORD", "p"},
@@ -505,6 +514,7 @@ test_env_every_setting(void **state)
 	    {"SPANNER_DEMO", "false"},
 	    {"SPANNER_LOG_FORMAT", "json"},
 	    {"SPANNER_LOG_ACCESS", "0"},
+	    {"SPANNER_TRUST_PROXY", "true"},
 	};
 	struct config c;
 	char err[256] = "";
@@ -512,8 +522,14 @@ test_env_every_setting(void **state)
 	(void)state;
 	assert_int_equal(sizeof values / sizeof values[0], NKEYS);
 	/* 2G is over the 1G limit: first check that the variable is really read. */
-	for (size_t i = 0; i < NKEYS; i++)
+	for (size_t i = 0; i < NKEYS; i++) {
+		char var[64];
+
+		/* The same keys, in the same order, as all_keys. */
+		env_var(var, sizeof var, all_keys[i]);
+		assert_string_equal(values[i][0], var);
 		setenv(values[i][0], values[i][1], 1);
+	}
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, NULL, err, sizeof err), -1);
 	assert_string_equal(err, "environment SPANNER_HTTP_BODY_MAX: must be a size from 1K to 1G "
@@ -523,18 +539,9 @@ test_env_every_setting(void **state)
 	setenv("SPANNER_HTTP_BODY_MAX", "1G", 1);
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, NULL, err, sizeof err), 0);
-	assert_string_equal(c.bind_host, "10.0.0.1");
-	assert_int_equal(c.bind_port, 81);
-	assert_int_equal(c.workers, 3);
 	assert_int_equal(c.http_body_max, 1024 * 1024 * 1024);
-	assert_int_equal(c.http_timeout, 5);
-	assert_int_equal(c.http_conn_max, 10);
-	assert_int_equal(c.http_conn_per_ip, 2);
-	assert_string_equal(c.tls_cert, "c.pem");
-	assert_string_equal(c.tls_key, "k.pem");
 	assert_string_equal(c.base_url, "https://b.example");
 	assert_string_equal(c.database, "postgresql://db/x");
-	assert_int_equal(c.pgsql_conn_max, 4);
 	assert_string_equal(c.pg_bindir, "/pg/bin");
 	assert_string_equal(c.var_dir, "/v");
 	assert_string_equal(c.assets_dir, "/a");
@@ -548,6 +555,8 @@ test_env_every_setting(void **state)
 	assert_int_equal(c.argon2_parallelism, 16);
 	assert_int_equal(c.session_idle, 1);
 	assert_int_equal(c.session_max, 1);
+	assert_int_equal(c.login_max_failures, 1000);
+	assert_int_equal(c.login_window, 1);
 	assert_string_equal(c.smtp_url, "smtp://127.0.0.1:2525");
 	assert_string_equal(c.smtp_user, "u");
 	assert_string_equal(c.smtp_password, "p");
@@ -555,6 +564,7 @@ test_env_every_setting(void **state)
 	assert_int_equal(c.demo, 0);
 	assert_int_equal(c.log_format, LOG_FORMAT_JSON);
 	assert_int_equal(c.log_access, 0);
+	assert_int_equal(c.trust_proxy, 1);
 	config_free(&c);
 }
 
@@ -562,12 +572,15 @@ static void
 test_env_bad_value(void **state)
 {
 	static const char *const cases[][3] = {
-	    {"SPANNER_WORKERS", "0", "environment SPANNER_WORKERS: must be a number from 1 to 256"},
-	    {"SPANNER_WORKERS", " 4",
-	     "environment SPANNER_WORKERS: must be a number from 1 to 256"},
+	    {"SPANNER_ARGON2_PARALLELISM", "0",
+	     "environment SPANNER_ARGON2_PARALLELISM: must be a number from 1 to 16"},
+	    {"SPANNER_ARGON2_PARALLELISM", " 4",
+	     "environment SPANNER_ARGON2_PARALLELISM: must be a number from 1 to 16"},
 	    {"SPANNER_LOG_FORMAT", "xml", "environment SPANNER_LOG_FORMAT: must be text or json"},
-	    {"SPANNER_BIND", "8080",
-	     "environment SPANNER_BIND: must be address:port, as in 127.0.0.1:8080 or [::1]:8080"},
+	    {"SPANNER_BASE_URL", "crm.example.com",
+	     "environment SPANNER_BASE_URL: must be an http:// or https:// address"},
+	    {"SPANNER_TRUST_PROXY", "proxy",
+	     "environment SPANNER_TRUST_PROXY: must be on or off (or yes/no, true/false, 1/0)"},
 	    {"SPANNER_DEDUP_SCHEDULE", "daily",
 	     "environment SPANNER_DEDUP_SCHEDULE: must be a cron expression or off (expected 5 "
 	     "fields (minute hour day-of-month month day-of-week), found 1)"},
@@ -581,34 +594,122 @@ test_env_bad_value(void **state)
 	}
 	/* The file is read first, so its mistakes are reported before the environment's. */
 	clear_env();
-	setenv("SPANNER_WORKERS", "0", 1);
+	setenv("SPANNER_ARGON2_PARALLELISM", "0", 1);
 	assert_load_fails(DATA "bad_unknown.conf",
-			  DATA "bad_unknown.conf:3: unknown setting 'wrokers'");
+			  DATA "bad_unknown.conf:3: unknown setting 'tsak_threads'");
 }
 
-/* ---------------------------------------------------------------- TLS pair */
+/* ---------------------------------------------------------------- keys Kore took over */
 
+/* An old file stops at its first such key, with where the setting went. */
 static void
-test_tls_pair(void **state)
+test_moved_key_in_file(void **state)
 {
-	struct config c;
-	char err[256] = "";
+	char want[512];
 
 	(void)state;
-	assert_load_fails(DATA "tls_cert_only.conf",
-			  "tls_cert is set but tls_key is not: HTTPS needs both (or neither, for "
-			  "HTTP)");
+	snprintf(want, sizeof want, DATA "moved_bind.conf:3: %s", moved[0][1]);
+	assert_load_fails(DATA "moved_bind.conf", want);
+}
 
-	/* The rule is checked after the environment, which may supply the other half. */
-	setenv("SPANNER_TLS_KEY", "/etc/spanner/key.pem", 1);
+/* Each key, in a file of its own: one message per key, any value, `=` or not. */
+static void
+test_moved_keys_in_file(void **state)
+{
+	static const char *const values[] = {"127.0.0.1:8080", "= 4", "30",
+					     "=1024",	       "64",  "/etc/spanner/cert.pem",
+					     "= /etc/k.pem",   "2"};
+	char path[] = "/tmp/spanner-test-config-XXXXXX";
+	int fd;
+
+	(void)state;
+	assert_int_equal(sizeof values / sizeof values[0], NMOVED);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < NMOVED; i++) {
+		FILE *f = fopen(path, "w");
+		char want[512];
+
+		assert_non_null(f);
+		fprintf(f, "# before Kore\ndemo off\n  %s %s   # old\nlog_access on\n", moved[i][0],
+			values[i]);
+		assert_int_equal(fclose(f), 0);
+		snprintf(want, sizeof want, "%s:3: %s", path, moved[i][1]);
+		assert_load_fails(path, want);
+	}
+	unlink(path);
+}
+
+/* config_set says the same, without a file and line. */
+static void
+test_moved_keys_set(void **state)
+{
+	struct config c;
+	char err[512];
+
+	(void)state;
 	config_defaults(&c);
-	assert_int_equal(config_load(&c, DATA "tls_cert_only.conf", err, sizeof err), 0);
-	assert_string_equal(c.tls_cert, "/etc/spanner/cert.pem");
-	assert_string_equal(c.tls_key, "/etc/spanner/key.pem");
+	for (size_t i = 0; i < NMOVED; i++) {
+		assert_int_equal(config_set(&c, moved[i][0], "1", err, sizeof err), -1);
+		assert_string_equal(err, moved[i][1]);
+	}
+	/* Only the exact names: a look-alike is just unknown. */
+	assert_int_equal(config_set(&c, "Workers", "1", err, sizeof err), -1);
+	assert_string_equal(err, "unknown setting 'Workers'");
+	assert_int_equal(config_set(&c, "tls", "1", err, sizeof err), -1);
+	assert_string_equal(err, "unknown setting 'tls'");
 	config_free(&c);
+}
 
-	assert_load_fails(NULL, "tls_key is set but tls_cert is not: HTTPS needs both (or "
-				"neither, for HTTP)");
+/*
+ * SPANNER_<KEY> of a moved key stops the start too, all but SPANNER_BIND,
+ * which is scripts/kore-serve's input (it rewrites kore.conf's bind) and is in
+ * the environment of every server the tests and benchmarks start.
+ */
+static void
+test_moved_keys_in_env(void **state)
+{
+	struct config c, d;
+	char err[512] = "", var[64], want[512];
+
+	(void)state;
+	for (size_t i = 0; i < NMOVED; i++) {
+		if (!strcmp(moved[i][0], "bind"))
+			continue;
+		clear_env();
+		env_var(var, sizeof var, moved[i][0]);
+		setenv(var, "4", 1);
+		snprintf(want, sizeof want, "environment %s: %s", var, moved[i][1]);
+		assert_load_fails(DATA "good.conf", want);
+		assert_load_fails(NULL, want);
+		/* Empty is "not set", as for every variable. */
+		setenv(var, "", 1);
+		config_defaults(&c);
+		assert_int_equal(config_load(&c, NULL, err, sizeof err), 0);
+		config_free(&c);
+	}
+
+	/* The file is read first, so its mistakes are reported before the environment's. */
+	clear_env();
+	setenv("SPANNER_PGSQL_CONN_MAX", "8", 1);
+	snprintf(want, sizeof want, DATA "moved_bind.conf:3: %s", moved[0][1]);
+	assert_load_fails(DATA "moved_bind.conf", want);
+
+	/* kore-serve's variables and the others that are not settings are left alone. */
+	clear_env();
+	setenv("SPANNER_BIND", "127.0.0.1:18080", 1);
+	setenv("SPANNER_KORE_WORKERS", "2", 1);
+	setenv("SPANNER_MODULE", "build/spanner-asan.so", 1);
+	setenv("SPANNER_KORE_DIR", "var/kore/18080", 1);
+	setenv("SPANNER_PG_FSYNC", "off", 1);
+	setenv("SPANNER_ADMIN_PASSWORD", "x", 1);
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, NULL, err, sizeof err), 0);
+	config_defaults(&d);
+	assert_same_config(&c, &d);
+	config_free(&c);
+	config_free(&d);
 }
 
 /* ---------------------------------------------------------------- config_set */
@@ -640,17 +741,19 @@ test_set_values(void **state)
 	assert_int_equal(c.http_body_max, 1073741824);
 
 	/* Numbers: strict decimal, range inclusive at both ends. */
-	assert_int_equal(config_set(&c, "workers", "1", err, sizeof err), 0);
-	assert_int_equal(config_set(&c, "workers", "256", err, sizeof err), 0);
-	assert_int_equal(c.workers, 256);
-	assert_int_equal(config_set(&c, "workers", "257", err, sizeof err), -1);
-	assert_string_equal(err, "must be a number from 1 to 256");
-	assert_int_equal(config_set(&c, "workers", "-1", err, sizeof err), -1);
-	assert_int_equal(config_set(&c, "workers", "4x", err, sizeof err), -1);
-	assert_int_equal(config_set(&c, "workers", "0x10", err, sizeof err), -1);
-	assert_int_equal(config_set(&c, "workers", "+4", err, sizeof err), -1);
-	assert_int_equal(config_set(&c, "workers", "99999999999999999999", err, sizeof err), -1);
-	assert_int_equal(c.workers, 256);
+	assert_int_equal(config_set(&c, "argon2_parallelism", "1", err, sizeof err), 0);
+	assert_int_equal(c.argon2_parallelism, 1);
+	assert_int_equal(config_set(&c, "argon2_parallelism", "16", err, sizeof err), 0);
+	assert_int_equal(c.argon2_parallelism, 16);
+	assert_int_equal(config_set(&c, "argon2_parallelism", "17", err, sizeof err), -1);
+	assert_string_equal(err, "must be a number from 1 to 16");
+	assert_int_equal(config_set(&c, "argon2_parallelism", "-1", err, sizeof err), -1);
+	assert_int_equal(config_set(&c, "argon2_parallelism", "4x", err, sizeof err), -1);
+	assert_int_equal(config_set(&c, "argon2_parallelism", "0x10", err, sizeof err), -1);
+	assert_int_equal(config_set(&c, "argon2_parallelism", "+4", err, sizeof err), -1);
+	assert_int_equal(
+	    config_set(&c, "argon2_parallelism", "99999999999999999999", err, sizeof err), -1);
+	assert_int_equal(c.argon2_parallelism, 16);
 	assert_int_equal(config_set(&c, "job_lease", "4", err, sizeof err), -1);
 	assert_string_equal(err, "must be a number from 5 to 86400");
 	assert_int_equal(config_set(&c, "task_threads", "0", err, sizeof err), 0);
@@ -690,60 +793,15 @@ test_set_values(void **state)
 	assert_string_equal(c.smtp_url, "smtp://relay:25");
 
 	/* Unknown names and missing values. */
-	assert_int_equal(config_set(&c, "Workers", "2", err, sizeof err), -1);
-	assert_string_equal(err, "unknown setting 'Workers'");
-	assert_int_equal(config_set(&c, "workers", "", err, sizeof err), -1);
+	assert_int_equal(config_set(&c, "Task_threads", "2", err, sizeof err), -1);
+	assert_string_equal(err, "unknown setting 'Task_threads'");
+	assert_int_equal(config_set(&c, "task_threads", "", err, sizeof err), -1);
 	assert_string_equal(err, "missing value");
-	assert_int_equal(config_set(&c, "workers", NULL, err, sizeof err), -1);
+	assert_int_equal(config_set(&c, "task_threads", NULL, err, sizeof err), -1);
 	/* err may be left out. */
-	assert_int_equal(config_set(&c, "workers", "x", NULL, 0), -1);
+	assert_int_equal(config_set(&c, "task_threads", "x", NULL, 0), -1);
+	assert_int_equal(config_set(&c, "workers", "2", NULL, 0), -1);
 
-	config_free(&c);
-}
-
-static void
-test_set_bind(void **state)
-{
-	static const struct {
-		const char *value, *host;
-		int port;
-	} good[] = {
-	    {"127.0.0.1:8080", "127.0.0.1", 8080},
-	    {"0.0.0.0:0", "0.0.0.0", 0},
-	    {"[::1]:443", "::1", 443},
-	    {"[::]:65535", "::", 65535},
-	    {"[fe80::1:2]:80", "fe80::1:2", 80},
-	};
-	static const char *const bad[][2] = {
-	    {"127.0.0.1", "must be address:port, as in 127.0.0.1:8080 or [::1]:8080"},
-	    {":8080", "must be address:port, as in 127.0.0.1:8080 or [::1]:8080"},
-	    {"[::1]", "must be address:port, as in 127.0.0.1:8080 or [::1]:8080"},
-	    {"[::1]8080", "must be address:port, as in 127.0.0.1:8080 or [::1]:8080"},
-	    {"::1:8080", "an IPv6 address goes in brackets, as in [::1]:8080"},
-	    {"256.0.0.1:80", "'256.0.0.1' is not an IPv4 address"},
-	    {"[127.0.0.1]:80", "'127.0.0.1' is not an IPv6 address"},
-	    {"127.0.0.1:65536", "port must be a number from 0 to 65535"},
-	    {"127.0.0.1:", "port must be a number from 0 to 65535"},
-	    {"127.0.0.1:-1", "port must be a number from 0 to 65535"},
-	    {"127.0.0.1:http", "port must be a number from 0 to 65535"},
-	};
-	struct config c;
-	char err[256];
-
-	(void)state;
-	config_defaults(&c);
-	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-		assert_int_equal(config_set(&c, "bind", good[i].value, err, sizeof err), 0);
-		assert_string_equal(c.bind_host, good[i].host);
-		assert_int_equal(c.bind_port, good[i].port);
-	}
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(config_set(&c, "bind", bad[i][0], err, sizeof err), -1);
-		assert_string_equal(err, bad[i][1]);
-		/* Still the last good one. */
-		assert_string_equal(c.bind_host, "fe80::1:2");
-		assert_int_equal(c.bind_port, 80);
-	}
 	config_free(&c);
 }
 
@@ -779,9 +837,11 @@ main(void)
 	    cmocka_unit_test_setup(test_env_overrides_file, setup),
 	    cmocka_unit_test_setup(test_env_every_setting, setup),
 	    cmocka_unit_test_setup(test_env_bad_value, setup),
-	    cmocka_unit_test_setup(test_tls_pair, setup),
+	    cmocka_unit_test_setup(test_moved_key_in_file, setup),
+	    cmocka_unit_test_setup(test_moved_keys_in_file, setup),
+	    cmocka_unit_test_setup(test_moved_keys_set, setup),
+	    cmocka_unit_test_setup(test_moved_keys_in_env, setup),
 	    cmocka_unit_test_setup(test_set_values, setup),
-	    cmocka_unit_test_setup(test_set_bind, setup),
 	    cmocka_unit_test_setup(test_short_err_buffer, setup),
 	};
 
