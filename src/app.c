@@ -126,6 +126,12 @@ kore_parent_configure(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/*
+	 * The sanitizer build runs under an LD_PRELOAD of libasan (scripts/
+	 * kore-serve); initdb and pg_ctl started from here must not inherit it
+	 * (an instrumented-by-preload `postgres -V` never exits).
+	 */
+	unsetenv("LD_PRELOAD");
 	if (!path && access(APP_DEFAULT_CONFIG, R_OK) == 0)
 		path = APP_DEFAULT_CONFIG;
 	config_defaults(&app_cfg);
