@@ -52,6 +52,8 @@ struct dbk_record {
 
 static struct dbk_record records[DBK_RECORDS];
 static int in_use;
+/* A connection broke (PostgreSQL restarted): the next new one is worth a log line. */
+static int lost;
 
 static PGconn *dbk_conn(db_conn *c, struct db_prepared **prep);
 static PGresult *dbk_wait(db_conn *c, PGconn *pg);
@@ -148,6 +150,10 @@ dbk_record(PGconn *pg)
 	 * off, once per connection, blocking like Kore's own connect just before.
 	 */
 	PQclear(PQexec(pg, "SET jit = off"));
+	if (lost) {
+		log_info("database: connection re-established");
+		lost = 0;
+	}
 	if (free_slot < 0) {
 		/* Full of dead connections' records: start over (statements re-prepare). */
 		for (i = 0; i < DBK_RECORDS; i++) {
@@ -172,6 +178,13 @@ dbk_destroy_conn(struct dbk *k)
 			memset(&records[i], 0, sizeof records[i]);
 		}
 	}
+	if (!lost) {
+		const char *why = PQerrorMessage(k->kpg.conn->db);
+
+		log_warn("database: connection lost (%.*s); requests answer 503 until it is back",
+			 (int)strcspn(why, "\n"), why);
+	}
+	lost = 1;
 	/* Kore's error path: takes it out of the pool, frees it, wakes the request. */
 	kore_pgsql_handle(k->kpg.conn, 1);
 	k->kpg.flags &= ~KORE_PGSQL_SCHEDULED;
@@ -262,6 +275,7 @@ dbk_wait(db_conn *c, PGconn *pg)
 		}
 		if (!k->kpg.conn) {
 			/* Kore saw the socket fail and destroyed the connection. */
+			lost = 1;
 			in_use--;
 			PQclear(last);
 			db_fail_text(c, DB_ERR_UNAVAILABLE, "the database connection was lost");

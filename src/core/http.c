@@ -25,6 +25,7 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 #include <kore/tasks.h>
+#include <sys/types.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,9 @@ struct request {
 	int task_running;
 
 	/* the response being built */
+	int spool_fd; /* a streamed body spooled to an unlinked file, or -1 */
+	size_t spool_size;
+	char *spool_path;
 	int sent;
 	unsigned status;
 	char *content_type;
@@ -217,6 +221,7 @@ http_request_new(struct http_request *kreq, const char *pattern)
 
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	r->kreq = kreq;
+	r->spool_fd = -1;
 	r->cfg = http.cfg;
 	r->pattern = pattern;
 	r->method = http_method_text(kreq->method);
@@ -497,6 +502,9 @@ http_request_release(struct request *r)
 		free(r->headers[i].value);
 	}
 	free(r->headers);
+	if (r->spool_fd >= 0)
+		close(r->spool_fd);
+	free(r->spool_path);
 	if (r->free_ctx)
 		r->free_ctx(r->ctx);
 	free(r->values_tmp);
@@ -740,10 +748,32 @@ http_flush(struct request *r)
 		http_response_header(kreq, "content-type", r->content_type);
 	for (i = 0; i < r->nheaders; i++)
 		http_response_header(kreq, r->headers[i].key, r->headers[i].value);
-	/* Kore copies the body into its send buffers. */
-	http_response(kreq, (int)r->status, r->body.data ? r->body.data : "", r->body.len);
+	if (r->spool_fd >= 0 && r->spool_size == 0) {
+		/* Nothing was written: Kore cannot map an empty file. */
+		close(r->spool_fd);
+		r->spool_fd = -1;
+	}
+	if (r->spool_fd >= 0) {
+		struct timespec now;
+		struct kore_fileref *ref;
+
+		/* Kore sends the spooled file from the kernel (sendfile) and owns the fd now. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		ref = kore_fileref_create(kreq->owner->owner->server, r->spool_path, r->spool_fd,
+					  (off_t)r->spool_size, &now);
+		r->spool_fd = -1;
+		if (ref)
+			http_response_fileref(kreq, (int)r->status, ref);
+		else
+			http_response(kreq, 500, NULL, 0);
+	} else {
+		/* Kore copies the body into its send buffers. */
+		http_response(kreq, (int)r->status, r->body.data ? r->body.data : "",
+			      r->body.len);
+	}
 	if (r->cfg->log_access)
-		log_access(r->method, r->path, r->status, r->body.len,
+		log_access(r->method, r->path, r->status,
+			   r->spool_path ? r->spool_size : r->body.len,
 			   http_elapsed_usec(&r->started));
 	metrics_request(r->status, http_elapsed_usec(&r->started));
 }
@@ -1196,31 +1226,61 @@ resp_file(struct request *req, unsigned status, const char *content_type, int fd
 }
 
 /*
- * The body is produced on the fiber, where fill may run statements (a
- * cursor's FETCHes), and handed to Kore whole when the handler is done.
+ * A streamed body (a CSV export of 100,000 rows) is produced on the fiber,
+ * where fill may run statements (a cursor's FETCHes), and spooled 64 KiB at a
+ * time to a file under var/tmp that is unlinked at once: memory stays
+ * bounded however long the export, and Kore sends the file with sendfile
+ * once the handler is done. If no file can be made, it is built in memory.
  */
 void
 resp_stream(struct request *req, unsigned status, const char *content_type, resp_fill_fn fill,
 	    void *cls, void (*done)(void *cls))
 {
+	char tmpl[4096], *chunk;
 	buf b = BUF_INIT;
 	ssize_t n;
+	int fd;
 
 	if (req->sent) {
 		if (done)
 			done(cls);
 		return;
 	}
-	for (;;) {
-		buf_reserve(&b, HTTP_READ_CHUNK);
-		n = fill(cls, b.data + b.len, b.cap - b.len);
-		if (n < 0)
-			break;
-		b.len += (size_t)n;
+	snprintf(tmpl, sizeof tmpl, "%s/tmp/stream-XXXXXX", req->cfg->var_dir);
+	fd = mkstemp(tmpl);
+	if (fd < 0) {
+		log_warn("http: cannot spool a download (%s): building it in memory",
+			 strerror(errno));
+		for (;;) {
+			buf_reserve(&b, HTTP_READ_CHUNK);
+			n = fill(cls, b.data + b.len, b.cap - b.len);
+			if (n < 0)
+				break;
+			b.len += (size_t)n;
+		}
+		if (done)
+			done(cls);
+		resp_buf(req, status, content_type, &b);
+		return;
 	}
+	unlink(tmpl);
+	chunk = xmalloc(HTTP_READ_CHUNK);
+	req->spool_size = 0;
+	while ((n = fill(cls, chunk, HTTP_READ_CHUNK)) >= 0) {
+		if (n > 0 && write(fd, chunk, (size_t)n) != n) {
+			log_error("http: spooling a download: %s", strerror(errno));
+			break;
+		}
+		req->spool_size += (size_t)n;
+	}
+	free(chunk);
 	if (done)
 		done(cls);
-	resp_buf(req, status, content_type, &b);
+	req->spool_fd = fd;
+	req->spool_path = xstrdup(tmpl);
+	req->content_type = xstrdup(content_type);
+	req->status = status;
+	req->sent = 1;
 }
 
 int

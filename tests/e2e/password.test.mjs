@@ -108,7 +108,7 @@ async function waitForMail(to, timeoutMs = 20_000) {
 // A user straight into the e2e database (no password yet, like an invited account), through
 // the conninfo the server binary prints for var/e2e.
 function createUser({ name, email }, role) {
-  const bin = path.resolve(ROOT, process.env.SPANNER_BIN || 'build/spanner-asan');
+  const bin = path.resolve(ROOT, process.env.SPANNER_CTL || 'build/spanner-ctl');
   const out = execFileSync(bin, ['--init-only'], {
     cwd: ROOT,
     env: { ...process.env, SPANNER_VAR_DIR: 'var/e2e', SPANNER_ADMIN_PASSWORD: ADMIN_PASSWORD, SPANNER_DEMO: '0' },

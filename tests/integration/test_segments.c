@@ -358,7 +358,7 @@ test_create_edit_audit(void **state)
 	assert_int_equal(json_object_size(changes), 1);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(changes, "description"), "old")),
-	    "Payments and lending");
+	    "Payments\nand lending");
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(changes, "description"), "new")),
 	    "Payments, lending and wealth");
