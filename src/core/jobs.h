@@ -9,6 +9,13 @@
  * and the `done`) is committed, or nothing is and the job is run again once
  * its lease has expired.
  *
+ * Inside Kore, each worker process runs these threads next to its event
+ * loop (started in kore_worker_configure). They are threads of their own,
+ * not Kore tasks, on purpose: Kore 4.1 hands a queued task to its task
+ * threads in turn whatever each is doing, so a job loop (or a 3-second
+ * import) held by a task thread would stall every Argon2 check queued behind
+ * it on that thread. Kore's task threads stay free for short request work.
+ *
  * Use:
  *   jobs_register(&my_kind);                 every kind, before jobs_start
  *   jobs_schedule("sessions.purge", "17 * * * *");   periodic ones
