@@ -267,6 +267,17 @@ describe('company CSV import', () => {
       `1\\s+row still failing · ${n(ROWS - 1)} imported, 2 of them after correction`,
     );
     assert.match(await page.locator('#fix-row-8').textContent(), /There is no segment named/);
+    // The counts arrive by an htmx swap that fades; axe measures colours, so it waits
+    // until htmx has settled and nothing is still animating.
+    await page.waitForFunction(() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added'));
+    await page.evaluate(() =>
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
+          .map((a) => a.finished.catch(() => null)),
+      ),
+    );
     const afterFixViolations = await axeCheck(page);
     await screenshot(page, 'imports-fix-done');
 
