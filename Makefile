@@ -53,7 +53,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/integration/%)
 # Keep test objects between runs (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: build run stop-db test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
+.PHONY: symbols-check build run stop-db test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
 
 build: deps build/spanner.so build/spanner-asan.so build/spanner-ctl assets/vendor/htmx.min.js
 
@@ -137,7 +137,17 @@ run: build
 stop-db: build/spanner-ctl
 	build/spanner-ctl --stop-db
 
-test: build clang-check $(UNIT_BIN) $(INTEG_BIN)
+# Kore's binary exports unprefixed names (fatal, worker, http_init …): a module
+# symbol of the same name would be shadowed for Kore and confuse every reader.
+# No name the module defines may be one that kore defines.
+symbols-check: build/spanner.so | deps-debian
+	@nm -D --defined-only build/spanner.so | awk '{print $$3}' | sort -u >build/module.syms
+	@nm -D --defined-only "$$(command -v kore)" | awk '{print $$3}' | sort -u >build/kore.syms
+	@clash=$$(comm -12 build/module.syms build/kore.syms); \
+	if [ -n "$$clash" ]; then echo "module symbols that kore also defines: $$clash"; exit 1; fi
+	@echo "symbols: none shared with kore"
+
+test: build clang-check symbols-check $(UNIT_BIN) $(INTEG_BIN)
 	@tests/run-all
 
 unit: $(UNIT_BIN)
