@@ -64,25 +64,22 @@ static void app_prepare_database(void);
  * which Kore's task filter allows. The job threads' libpq and libcurl
  * connections need the socket calls below (SMTP resolves its host: uname).
  */
-KORE_SECCOMP_FILTER("spanner", KORE_SYSCALL_ALLOW(newfstatat), KORE_SYSCALL_ALLOW(rseq),
-		    KORE_SYSCALL_DENY(clone3, ENOSYS), KORE_SYSCALL_ALLOW(clone),
-		    KORE_SYSCALL_ALLOW(set_robust_list), KORE_SYSCALL_ALLOW(uname),
-		    KORE_SYSCALL_ALLOW(connect), KORE_SYSCALL_ALLOW_ARG(socket, 0, AF_INET),
-		    KORE_SYSCALL_ALLOW_ARG(socket, 0, AF_INET6),
-		    KORE_SYSCALL_ALLOW_ARG(socket, 0, AF_UNIX), KORE_SYSCALL_ALLOW(getsockopt),
-		    KORE_SYSCALL_ALLOW(getsockname), KORE_SYSCALL_ALLOW(getpeername),
-		    KORE_SYSCALL_ALLOW(recvmsg), KORE_SYSCALL_ALLOW(sendmsg),
-		    KORE_SYSCALL_ALLOW(sendmmsg), KORE_SYSCALL_ALLOW(faccessat),
-		    KORE_SYSCALL_ALLOW(statx), KORE_SYSCALL_ALLOW(fstatfs),
-		    KORE_SYSCALL_ALLOW(pread64), KORE_SYSCALL_ALLOW(getdents64),
-		    KORE_SYSCALL_ALLOW(gettid), KORE_SYSCALL_ALLOW(sched_getaffinity),
-		    KORE_SYSCALL_ALLOW(sched_yield), KORE_SYSCALL_ALLOW(prlimit64),
-		    KORE_SYSCALL_ALLOW(mremap), KORE_SYSCALL_ALLOW(pipe2),
-		    KORE_SYSCALL_ALLOW(eventfd2), KORE_SYSCALL_ALLOW(ftruncate),
-		    KORE_SYSCALL_ALLOW(fsync), KORE_SYSCALL_ALLOW(fdatasync),
-		    KORE_SYSCALL_ALLOW(sysinfo), KORE_SYSCALL_ALLOW(unlinkat),
-		    KORE_SYSCALL_ALLOW(readlinkat), KORE_SYSCALL_ALLOW(tgkill),
-		    KORE_SYSCALL_ALLOW(getppid), KORE_SYSCALL_ALLOW(shutdown));
+KORE_SECCOMP_FILTER(
+    "spanner", KORE_SYSCALL_ALLOW(newfstatat), KORE_SYSCALL_ALLOW(rseq),
+    KORE_SYSCALL_DENY(clone3, ENOSYS), KORE_SYSCALL_ALLOW(clone),
+    KORE_SYSCALL_ALLOW(set_robust_list), KORE_SYSCALL_ALLOW(uname), KORE_SYSCALL_ALLOW(connect),
+    KORE_SYSCALL_ALLOW_ARG(socket, 0, AF_INET), KORE_SYSCALL_ALLOW_ARG(socket, 0, AF_INET6),
+    KORE_SYSCALL_ALLOW_ARG(socket, 0, AF_UNIX), KORE_SYSCALL_ALLOW(getsockopt),
+    KORE_SYSCALL_ALLOW(getsockname), KORE_SYSCALL_ALLOW(getpeername), KORE_SYSCALL_ALLOW(recvmsg),
+    KORE_SYSCALL_ALLOW(sendmsg), KORE_SYSCALL_ALLOW(sendmmsg), KORE_SYSCALL_ALLOW(faccessat),
+    KORE_SYSCALL_ALLOW(statx), KORE_SYSCALL_ALLOW(fstatfs), KORE_SYSCALL_ALLOW(pread64),
+    KORE_SYSCALL_ALLOW(getdents64), KORE_SYSCALL_ALLOW(gettid),
+    KORE_SYSCALL_ALLOW(sched_getaffinity), KORE_SYSCALL_ALLOW(sched_yield),
+    KORE_SYSCALL_ALLOW(prlimit64), KORE_SYSCALL_ALLOW(mremap), KORE_SYSCALL_ALLOW(pipe2),
+    KORE_SYSCALL_ALLOW(eventfd2), KORE_SYSCALL_ALLOW(ftruncate), KORE_SYSCALL_ALLOW(fsync),
+    KORE_SYSCALL_ALLOW(fdatasync), KORE_SYSCALL_ALLOW(sysinfo), KORE_SYSCALL_ALLOW(unlinkat),
+    KORE_SYSCALL_ALLOW(readlinkat), KORE_SYSCALL_ALLOW(tgkill), KORE_SYSCALL_ALLOW(getppid),
+    KORE_SYSCALL_ALLOW(shutdown));
 
 static void
 app_fail(const char *fmt, ...)

@@ -233,7 +233,8 @@ dbk_conn(db_conn *c, struct db_prepared **prep)
 			/* Broken while idle in the pool (a server restart): replace it once. */
 			dbk_destroy_conn(k);
 			if (++tries > 1) {
-				db_fail_text(c, DB_ERR_UNAVAILABLE, "the database cannot be reached");
+				db_fail_text(c, DB_ERR_UNAVAILABLE,
+					     "the database cannot be reached");
 				return NULL;
 			}
 			continue;
@@ -318,7 +319,8 @@ dbk_wait(db_conn *c, PGconn *pg)
 			}
 			r = PQgetResult(pg);
 			if (!r) {
-				/* Idle again: Kore must not cancel anything when it takes it back. */
+				/* Idle again: Kore must not cancel anything when it takes it back.
+				 */
 				k->kpg.state = KORE_PGSQL_STATE_DONE;
 				return last;
 			}

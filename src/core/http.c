@@ -113,16 +113,16 @@ static int http_resume(struct request *r);
 static void http_onfree(struct http_request *kreq);
 static void http_flush(struct request *r);
 static void http_security_headers(struct request *r, struct http_request *kreq);
-static const struct route *http_find_route(const char *pattern, const char *method,
-					   char *allowed, size_t allowed_len);
+static const struct route *http_find_route(const char *pattern, const char *method, char *allowed,
+					   size_t allowed_len);
 static void http_path_params(struct request *r, struct http_request *kreq);
 static int http_headers_truncated(struct http_request *kreq);
 static void http_load_uploads(struct request *r);
 static int http_is_cell_name(const char *name, size_t len);
 static int http_declared_post(struct http_request *kreq, const char *name, size_t len);
 static void http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept,
-			    const char *name, size_t nlen, const char *value, size_t vlen, int cells,
-			    int decode);
+			    const char *name, size_t nlen, const char *value, size_t vlen,
+			    int cells, int decode);
 static void http_walk_multipart(struct http_request *kreq, const char *ct, int cells,
 				struct kv **kept, size_t *nkept);
 static void http_restore_fields(struct request *r, struct http_request *kreq, const char *ct);
@@ -343,8 +343,8 @@ http_walk_multipart(struct http_request *kreq, const char *ct, int cells, struct
 		if (!b)
 			return;
 		b += 9;
-		dlen = (size_t)snprintf(delim, sizeof delim, "\r\n--%.*s", (int)strcspn(b, "; "),
-					b);
+		dlen =
+		    (size_t)snprintf(delim, sizeof delim, "\r\n--%.*s", (int)strcspn(b, "; "), b);
 		if (dlen >= sizeof delim)
 			return;
 		/* The first delimiter has no CRLF before it. */
@@ -414,8 +414,8 @@ http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells)
 			if (!qs != !(p->flags & KORE_PARAMS_QUERY_STRING) || p->method != method ||
 			    strcmp(p->name, pair))
 				continue;
-			ok = !*value || kore_validator_check(kreq, p->validator, value) ==
-						KORE_RESULT_OK;
+			ok = !*value ||
+			     kore_validator_check(kreq, p->validator, value) == KORE_RESULT_OK;
 			break;
 		}
 		if (!ok && !(cells && !qs && http_is_cell_name(pair, strlen(pair))))
@@ -768,8 +768,7 @@ http_flush(struct request *r)
 			http_response(kreq, 500, NULL, 0);
 	} else {
 		/* Kore copies the body into its send buffers. */
-		http_response(kreq, (int)r->status, r->body.data ? r->body.data : "",
-			      r->body.len);
+		http_response(kreq, (int)r->status, r->body.data ? r->body.data : "", r->body.len);
 	}
 	if (r->cfg->log_access)
 		log_access(r->method, r->path, r->status,
@@ -933,7 +932,7 @@ req_values(const struct request *req, int query, const char *name, const char **
 			if (n == cap) {
 				cap *= 2;
 				mut->values_tmp =
-					xrealloc(mut->values_tmp, (cap + 1) * sizeof(char *));
+				    xrealloc(mut->values_tmp, (cap + 1) * sizeof(char *));
 			}
 			mut->values_tmp[n++] = a->s_value;
 		}

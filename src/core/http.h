@@ -37,9 +37,9 @@ enum route_access {
 };
 
 struct route {
-	const char *method;     /* "GET", "POST"; a GET route answers HEAD too */
+	const char *method; /* "GET", "POST"; a GET route answers HEAD too */
 	/* The path as written in kore.conf's route (literal) or its {name} form (regex). */
-	const char *pattern;    /* "/companies/{id}/peek" */
+	const char *pattern; /* "/companies/{id}/peek" */
 	http_handler handler;
 	enum route_access access;
 	const char *permission; /* "companies.approve" for ACCESS_PERMISSION */
@@ -50,9 +50,9 @@ struct route {
 /* A file field of a multipart body, already on disk. */
 struct upload {
 	char *field;
-	char *filename;     /* as the browser sent it */
+	char *filename; /* as the browser sent it */
 	char *content_type;
-	char *path;         /* temporary file; deleted when the request ends */
+	char *path; /* temporary file; deleted when the request ends */
 	size_t size;
 };
 
@@ -74,7 +74,10 @@ struct http_request; /* Kore's */
  */
 #define SPANNER_ENTRY(sym, pattern)                                                                \
 	int sym(struct http_request *);                                                            \
-	int sym(struct http_request *kreq) { return http_serve(kreq, pattern); }
+	int sym(struct http_request *kreq)                                                         \
+	{                                                                                          \
+		return http_serve(kreq, pattern);                                                  \
+	}
 
 /* Runs the request for routes_table's pattern; what every SPANNER_ENTRY calls. */
 int http_serve(struct http_request *kreq, const char *pattern);
@@ -89,20 +92,18 @@ int http_check_routes(void);
 void http_set_guard(http_guard guard);
 void http_set_identify(http_identify identify);
 
-
 /* ---- request accessors (valid for the life of the handler call) ---- */
 const char *req_method(const struct request *req);
 const char *req_path(const struct request *req);
-const char *req_param(const struct request *req, const char *name);  /* {name} in the route */
-const char *req_query(const struct request *req, const char *name);  /* first value */
-const char *req_form(const struct request *req, const char *name);   /* first value */
+const char *req_param(const struct request *req, const char *name); /* {name} in the route */
+const char *req_query(const struct request *req, const char *name); /* first value */
+const char *req_form(const struct request *req, const char *name);  /* first value */
 /* Every value of a repeated form (or, with query=1, query) field, in order. */
 size_t req_values(const struct request *req, int query, const char *name, const char ***out);
 const struct upload *req_upload(const struct request *req, const char *field);
 /* Calls fn for every form field, in order (fields with computed names, like the grid's). */
-void req_each_form(const struct request *req, void (*fn)(void *ctx, const char *name,
-							   const char *value),
-		   void *ctx);
+void req_each_form(const struct request *req,
+		   void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 const char *req_header(const struct request *req, const char *name);
 const char *req_cookie(const struct request *req, const char *name);
 const char *req_client_ip(const struct request *req);
@@ -136,8 +137,7 @@ void resp_json(struct request *req, unsigned status, json_t *value);
 /* 303 See Other after a POST; for htmx an HX-Redirect so the page changes too. */
 void resp_redirect(struct request *req, const char *location);
 /* Sends the file at path (ownership of fd); used for downloads of stored files. */
-void resp_file(struct request *req, unsigned status, const char *content_type, int fd,
-	       size_t size);
+void resp_file(struct request *req, unsigned status, const char *content_type, int fd, size_t size);
 /*
  * A streamed body: fill is called repeatedly with a buffer to fill; it returns
  * the bytes written, 0 when it has nothing right now but is not done (not
@@ -145,8 +145,8 @@ void resp_file(struct request *req, unsigned status, const char *content_type, i
  * or abandoned.
  */
 typedef ssize_t (*resp_fill_fn)(void *cls, char *buf, size_t max);
-void resp_stream(struct request *req, unsigned status, const char *content_type,
-		 resp_fill_fn fill, void *cls, void (*done)(void *cls));
+void resp_stream(struct request *req, unsigned status, const char *content_type, resp_fill_fn fill,
+		 void *cls, void (*done)(void *cls));
 int resp_sent(const struct request *req);
 
 #endif

@@ -44,9 +44,9 @@ render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm)
 		return;
 	}
 	title = json_object_get(vm, "title");
-	layout = json_pack("{s:{s:s}, s:s, s:s, s:[]}", "app", "name", "Spanner", "content",
-			   page.data ? page.data : "", "asset_version", render_asset_version(),
-			   "flash");
+	layout =
+	    json_pack("{s:{s:s}, s:s, s:s, s:[]}", "app", "name", "Spanner", "content",
+		      page.data ? page.data : "", "asset_version", render_asset_version(), "flash");
 	if (title)
 		json_object_set(layout, "title", title);
 	/*
@@ -79,15 +79,24 @@ static const char *
 render_status_title(unsigned status)
 {
 	switch (status) {
-	case 400: return "The request could not be read";
-	case 403: return "You can’t do that here";
-	case 404: return "Page not found";
-	case 405: return "This address doesn’t accept that request";
-	case 413: return "That upload is too large";
-	case 415: return "That kind of content isn’t accepted here";
-	case 429: return "Too many attempts";
-	case 503: return "Spanner is briefly unavailable";
-	default: return status >= 500 ? "Something went wrong on our side" : "Request refused";
+	case 400:
+		return "The request could not be read";
+	case 403:
+		return "You can’t do that here";
+	case 404:
+		return "Page not found";
+	case 405:
+		return "This address doesn’t accept that request";
+	case 413:
+		return "That upload is too large";
+	case 415:
+		return "That kind of content isn’t accepted here";
+	case 429:
+		return "Too many attempts";
+	case 503:
+		return "Spanner is briefly unavailable";
+	default:
+		return status >= 500 ? "Something went wrong on our side" : "Request refused";
 	}
 }
 

@@ -47,6 +47,7 @@ static int pgembed_mkdir_owned(const struct pgembed *pg, const char *path, mode_
 static int pgembed_user_can_use(const struct pgembed *pg, const char *path);
 static unsigned long pgembed_hash(const char *s);
 static int pgembed_create_database(const char *sockdir);
+static int pgembed_upgraded(const struct pgembed *pg);
 
 static unsigned long
 pgembed_hash(const char *s)
@@ -235,6 +236,23 @@ pgembed_create_database(const char *sockdir)
 	return rc;
 }
 
+/*
+ * 1 when the postgres binary was installed after the running cluster started:
+ * dpkg sets a file's ctime when it unpacks it (the mtime is the package's).
+ */
+static int
+pgembed_upgraded(const struct pgembed *pg)
+{
+	char bin[PATH_MAX + 16], pid[PATH_MAX + 32];
+	struct stat b, p;
+
+	snprintf(bin, sizeof bin, "%s/postgres", pg->bindir);
+	snprintf(pid, sizeof pid, "%s/postmaster.pid", pg->data);
+	if (stat(bin, &b) != 0 || stat(pid, &p) != 0)
+		return 0;
+	return b.st_ctime > p.st_mtime;
+}
+
 char *
 pgembed_start(const struct config *cfg)
 {
@@ -264,22 +282,36 @@ pgembed_start(const struct config *cfg)
 	{
 		char *const argv[] = {prog, "status", "-D", pg.data, NULL};
 
+		/*
+		 * Only a socket, no TCP: nothing outside this machine (or outside
+		 * the users allowed into var/pg) can connect. SPANNER_PG_FSYNC=off
+		 * trades durability for speed in throw-away test clusters.
+		 */
+		snprintf(opts, sizeof opts,
+			 "-c listen_addresses='' -c unix_socket_directories='%s' -c port=5432 "
+			 "-c max_connections=100%s",
+			 pg.sockdir,
+			 fast && strcmp(fast, "off") == 0 ? " -c fsync=off -c synchronous_commit=off "
+							    "-c full_page_writes=off"
+							  : "");
 		/* pg_ctl status: 0 running, 3 not running, 4 no data directory. */
-		if (pgembed_run(&pg, pg.log, argv) != 0) {
+		if (pgembed_run(&pg, pg.log, argv) == 0 && pgembed_upgraded(&pg)) {
 			/*
-			 * Only a socket, no TCP: nothing outside this machine (or
-			 * outside the users allowed into var/pg) can connect.
-			 * SPANNER_PG_FSYNC=off trades durability for speed in
-			 * throw-away test clusters.
+			 * apt-get upgraded postgresql-15 under the running cluster: it
+			 * can no longer load its own libraries (plpgsql.so) until it
+			 * is restarted with the new binaries.
 			 */
-			snprintf(opts, sizeof opts,
-				 "-c listen_addresses='' -c unix_socket_directories='%s' -c port=5432 "
-				 "-c max_connections=100%s",
-				 pg.sockdir,
-				 fast && strcmp(fast, "off") == 0
-					 ? " -c fsync=off -c synchronous_commit=off "
-					   "-c full_page_writes=off"
-					 : "");
+			char *const restart[] = {prog, "restart", "-w", "-t", "60", "-m", "fast",
+						 "-D", pg.data, "-l", pg.log, "-o", opts, NULL};
+
+			log_info("database: PostgreSQL was upgraded after the embedded cluster "
+				 "started; restarting it");
+			if (pgembed_run(&pg, pg.log, restart) != 0) {
+				log_error("database: the embedded PostgreSQL did not restart; see %s",
+					  pg.log);
+				return NULL;
+			}
+		} else if (pgembed_run(&pg, pg.log, argv) != 0) {
 			char *const start[] = {prog, "start", "-w", "-t", "60", "-D", pg.data,
 					       "-l", pg.log, "-o", opts, NULL};
 
