@@ -71,40 +71,9 @@ static int worker_was_killed;
 
 /* ------------------------------------------------------------------ SQL */
 
-static void
-sql_ok(const char *sql, int n, const char *const *params)
-{
-	PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(pg));
-	PQclear(r);
-}
-
-/* The first column of the first row (malloc'ed), or NULL for no row or SQL NULL. */
-static char *
-sql_value(const char *sql, int n, const char *const *params)
-{
-	PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	char *v = NULL;
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(pg));
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-		v = xstrdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return v;
-}
-
-static long
-sql_count(const char *sql, int n, const char *const *params)
-{
-	char *v = sql_value(sql, n, params);
-	long c = v ? atol(v) : -1;
-
-	free(v);
-	return c;
-}
+#define sql_ok itest_sql_ok
+#define sql_value itest_sql_value
+#define sql_count itest_sql_count
 
 static char *
 company_column(const char *id, const char *column)

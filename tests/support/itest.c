@@ -3,6 +3,12 @@
  */
 #include "itest.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -354,4 +360,38 @@ void
 itest_multipart_end(buf *b)
 {
 	buf_puts(b, "--" ITEST_BOUNDARY "--\r\n");
+}
+
+void
+itest_sql_ok(const char *sql, int n, const char *const *params)
+{
+	PGresult *r = PQexecParams(itest_pg(), sql, n, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(itest_pg()));
+	PQclear(r);
+}
+
+char *
+itest_sql_value(const char *sql, int n, const char *const *params)
+{
+	PGresult *r = PQexecParams(itest_pg(), sql, n, NULL, params, NULL, NULL, 0);
+	char *v = NULL;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(itest_pg()));
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return v;
+}
+
+long
+itest_sql_count(const char *sql, int n, const char *const *params)
+{
+	char *v = itest_sql_value(sql, n, params);
+	long c = v ? atol(v) : -1;
+
+	free(v);
+	return c;
 }

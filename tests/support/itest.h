@@ -28,6 +28,16 @@ struct itest_resp {
 	buf body;
 };
 
+/*
+ * Statements on itest_pg()'s connection, for arranging and checking data. A
+ * failing statement fails the running cmocka test with the SQL and the error.
+ */
+void itest_sql_ok(const char *sql, int n, const char *const *params);
+/* The first column of the first row (malloc'ed), or NULL for no row or SQL NULL. */
+char *itest_sql_value(const char *sql, int n, const char *const *params);
+/* That value as a number; -1 when there is none. */
+long itest_sql_count(const char *sql, int n, const char *const *params);
+
 /* The test database's conninfo; NULL (and a message) when not run by tests/run-all. */
 const char *itest_conninfo(void);
 PGconn *itest_pg(void);
