@@ -362,24 +362,39 @@ itest_multipart_end(buf *b)
 	buf_puts(b, "--" ITEST_BOUNDARY "--\r\n");
 }
 
+/* The helpers' own connection, opened on first use and kept for the process. */
+static PGconn *
+itest_sql_conn(void)
+{
+	static PGconn *c;
+
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		c = itest_pg();
+		if (!c)
+			fail_msg("no test database");
+	}
+	return c;
+}
+
 void
 itest_sql_ok(const char *sql, int n, const char *const *params)
 {
-	PGresult *r = PQexecParams(itest_pg(), sql, n, NULL, params, NULL, NULL, 0);
+	PGresult *r = PQexecParams(itest_sql_conn(), sql, n, NULL, params, NULL, NULL, 0);
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(itest_pg()));
+		fail_msg("%s: %s", sql, PQerrorMessage(itest_sql_conn()));
 	PQclear(r);
 }
 
 char *
 itest_sql_value(const char *sql, int n, const char *const *params)
 {
-	PGresult *r = PQexecParams(itest_pg(), sql, n, NULL, params, NULL, NULL, 0);
+	PGresult *r = PQexecParams(itest_sql_conn(), sql, n, NULL, params, NULL, NULL, 0);
 	char *v = NULL;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(itest_pg()));
+		fail_msg("%s: %s", sql, PQerrorMessage(itest_sql_conn()));
 	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
 		v = xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
