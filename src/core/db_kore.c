@@ -87,8 +87,26 @@ db_kore_abort(db_conn *c)
 	if (!c)
 		return;
 	k = db_driver_ctx(c);
+	if (k->aborted)
+		return;
 	k->aborted = 1;
 	k->req = NULL;
+	/*
+	 * Let go of the connection now, while Kore's request still exists: Kore
+	 * would otherwise hand it back to its pool itself, even in the middle of
+	 * a transaction or a statement, and the next request would run inside
+	 * what this one left open. Only an idle connection goes back.
+	 */
+	if (k->kpg.conn) {
+		PGconn *pg = k->kpg.conn->db;
+
+		if (PQstatus(pg) != CONNECTION_OK || PQtransactionStatus(pg) != PQTRANS_IDLE)
+			dbk_destroy_conn(k);
+		else
+			in_use--;
+	}
+	if (k->bound)
+		kore_pgsql_cleanup(&k->kpg);
 }
 
 void
@@ -109,7 +127,7 @@ db_kore_close(db_conn *c)
 		 * when it cannot (the client went away mid-statement), close the
 		 * connection rather than return it to the pool half-way.
 		 */
-		if (!k->aborted && PQstatus(pg) == CONNECTION_OK &&
+		if (PQstatus(pg) == CONNECTION_OK &&
 		    (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR))
 			db_rollback(c);
 		if (k->kpg.conn) {
