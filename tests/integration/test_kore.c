@@ -48,6 +48,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -1199,6 +1202,76 @@ test_body_over_app_limit(void **state)
 
 /* ------------------------------------------------- 9. a worker killed */
 
+/* Sends a whole request on a raw socket and hangs up without reading a byte. */
+static void
+send_and_hang_up(int port, const char *request, size_t len)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(write(fd, request, len), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * Clients that go away mid-request (a closed tab, a cancelled download): the
+ * request's fiber is run out on its error paths while its statement or its
+ * task is still under way. Afterwards no database connection is left in a
+ * transaction, the worker's connections are all back, and pages answer.
+ */
+static void
+test_client_gone_mid_request(void **state)
+{
+	buf req = BUF_INIT, form = BUF_INIT;
+	struct itest_resp r;
+	long open_tx = -1;
+	int i;
+
+	(void)state;
+	/* a sign-in (Argon2 in a Kore task) and an export (a cursor on the fiber) */
+	buf_printf(&form, "csrf_token=%s&email=%s&password=wrong-password-1", csrf, me_email);
+	for (i = 0; i < 20; i++) {
+		buf_reset(&req);
+		buf_printf(&req,
+			   "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: spanner_pre=%s\r\n"
+			   "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+			   "%zu\r\n\r\n%s",
+			   csrf, form.len, form.data);
+		send_and_hang_up(srv.port, req.data, req.len);
+		buf_reset(&req);
+		buf_printf(&req,
+			   "GET /companies/export.csv HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			   "Cookie: spanner_session=%s\r\n\r\n",
+			   token);
+		send_and_hang_up(srv.port, req.data, req.len);
+	}
+	/* nothing of theirs is left open in the database (they may need a moment) */
+	for (i = 0; i < 100; i++) {
+		open_tx =
+		    itest_sql_count("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+				    "current_database() AND state LIKE 'idle in transaction%' "
+				    "AND application_name = ''",
+				    0, NULL);
+		if (open_tx == 0)
+			break;
+		usleep(50000);
+	}
+	assert_int_equal(open_tx, 0);
+	/* and the server goes on: a page, and a signed-in page that uses the database */
+	assert_int_equal(get("/healthz", NULL, &r), 200);
+	itest_resp_free(&r);
+	assert_int_equal(get("/companies", NULL, &r), 200);
+	itest_resp_free(&r);
+	buf_free(&req);
+	buf_free(&form);
+}
+
 static void
 test_worker_killed_is_replaced(void **state)
 {
@@ -1287,6 +1360,7 @@ main(void)
 	    cmocka_unit_test_teardown(test_cookie_attributes, check_server),
 	    cmocka_unit_test_teardown(test_unknown_path_and_method, check_server),
 	    cmocka_unit_test_teardown(test_body_over_app_limit, check_server),
+	    cmocka_unit_test_teardown(test_client_gone_mid_request, check_server),
 	    cmocka_unit_test_teardown(test_worker_killed_is_replaced, check_server),
 	    cmocka_unit_test(test_logs_clean),
 	    cmocka_unit_test(test_kore_stops_on_sigterm),
