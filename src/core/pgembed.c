@@ -243,7 +243,7 @@ pgembed_create_database(const char *sockdir)
 static int
 pgembed_upgraded(const struct pgembed *pg)
 {
-	char bin[PATH_MAX + 16], pid[PATH_MAX + 32];
+	char bin[sizeof pg->bindir + 16], pid[sizeof pg->data + 32];
 	struct stat b, p;
 
 	snprintf(bin, sizeof bin, "%s/postgres", pg->bindir);
