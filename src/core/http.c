@@ -45,7 +45,7 @@
 #include "render.h"
 
 #define HTTP_MAX_PARAMS 8
-/* Tasks a worker runs at once for requests (Argon2, uploads); more wait their turn. */
+/* Copying uploads, spooling downloads: the most read or written in one go. */
 #define HTTP_READ_CHUNK 65536
 
 struct kv {
@@ -68,8 +68,6 @@ struct request {
 	size_t nuploads;
 	int uploads_loaded;
 	const char **values_tmp;
-	struct kv *kept; /* fields Kore would drop, until they join its arguments */
-	size_t nkept;
 
 	db_conn *db;
 	void *ctx;
@@ -122,14 +120,15 @@ static int http_is_cell_name(const char *name, size_t len);
 static int http_declared_post(struct http_request *kreq, const char *name, size_t len);
 static void http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept,
 			    const char *name, size_t nlen, const char *value, size_t vlen,
-			    int cells, int decode);
+			    int cells);
 static void http_walk_multipart(struct http_request *kreq, const char *ct, int cells,
 				struct kv **kept, size_t *nkept);
-static void http_restore_fields(struct request *r, struct http_request *kreq, const char *ct);
+static void http_restore_fields(struct http_request *kreq, const char *ct, int cells,
+				struct kv **kept, size_t *nkept);
 static void http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells);
 static void http_read_urlencoded_body(struct http_request *kreq, int cells);
-static void http_add_kept(struct request *r, struct http_request *kreq);
-static int http_route_has_cells(const struct request *r);
+static void http_add_kept(struct http_request *kreq, struct kv *kept, size_t nkept);
+static void http_run_orphan(struct request *r);
 static int http_task_entry(struct kore_task *t);
 static void http_task_done(struct kore_task *t);
 static int http_task_run(offload_fn fn, void *arg);
@@ -225,6 +224,8 @@ http_request_new(struct http_request *kreq, const char *pattern)
 	r->cfg = http.cfg;
 	r->pattern = pattern;
 	r->method = http_method_text(kreq->method);
+	/* The routes_table row, once: NULL for the catch-all and for a method it lacks. */
+	r->route = pattern ? http_find_route(pattern, r->method, NULL, 0) : NULL;
 	r->path = xstrdup(kreq->path);
 	r->db = db_kore_open(kreq);
 	r->fiber = fiber_new(http_fiber_main, r);
@@ -246,13 +247,18 @@ http_request_new(struct http_request *kreq, const char *pattern)
 		 * for empty fields (put back from the raw body first); urlencoded
 		 * bodies from scripts and tests get the parser above.
 		 */
+		int cells = r->route && r->route->cells;
+
 		if (http_request_header(kreq, "content-type", &ct) &&
 		    !strncasecmp(ct, "multipart/form-data", 19)) {
-			http_restore_fields(r, kreq, ct);
+			struct kv *kept = NULL;
+			size_t nkept = 0;
+
+			http_restore_fields(kreq, ct, cells, &kept, &nkept);
 			http_populate_multipart_form(kreq);
-			http_add_kept(r, kreq);
+			http_add_kept(kreq, kept, nkept);
 		} else {
-			http_read_urlencoded_body(kreq, http_route_has_cells(r));
+			http_read_urlencoded_body(kreq, cells);
 		}
 	}
 	http_populate_cookies(kreq);
@@ -308,7 +314,7 @@ http_declared_post(struct http_request *kreq, const char *name, size_t len)
 
 static void
 http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept, const char *name,
-		size_t nlen, const char *value, size_t vlen, int cells, int decode)
+		size_t nlen, const char *value, size_t vlen, int cells)
 {
 	char *n, *v;
 
@@ -318,8 +324,6 @@ http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept, cons
 		return;
 	n = xstrndup(name, nlen);
 	v = xstrndup(value, vlen);
-	if (decode)
-		url_decode(v);
 	*kept = xrealloc(*kept, (*nkept + 1) * sizeof **kept);
 	(*kept)[*nkept].key = n;
 	(*kept)[*nkept].value = v;
@@ -365,19 +369,11 @@ http_walk_multipart(struct http_request *kreq, const char *ct, int cells, struct
 				name += 6;
 				nlen = strcspn(name, "\"");
 				http_keep_field(kreq, kept, nkept, name, nlen, value,
-						(size_t)(next - value), cells, 0);
+						(size_t)(next - value), cells);
 			}
 			p = next + dlen;
 		}
 	}
-}
-
-static int
-http_route_has_cells(const struct request *r)
-{
-	const struct route *rt = r->pattern ? http_find_route(r->pattern, "POST", NULL, 0) : NULL;
-
-	return rt && rt->cells;
 }
 
 /*
@@ -445,38 +441,30 @@ http_read_urlencoded_body(struct http_request *kreq, int cells)
 }
 
 static void
-http_restore_fields(struct request *r, struct http_request *kreq, const char *ct)
+http_restore_fields(struct http_request *kreq, const char *ct, int cells, struct kv **kept,
+		    size_t *nkept)
 {
-	struct kv *kept = NULL;
-	size_t nkept = 0, i;
-	int cells = http_route_has_cells(r);
-
 	if (!kreq->http_body || kreq->http_body_fd != -1 || !kreq->hdlr)
 		return;
-	http_walk_multipart(kreq, ct ? ct : "", cells, &kept, &nkept);
-	r->kept = kept;
-	r->nkept = nkept;
-	(void)i;
+	http_walk_multipart(kreq, ct ? ct : "", cells, kept, nkept);
 }
 
 /* After Kore's parser: the kept fields join its arguments, in Kore's memory. */
 static void
-http_add_kept(struct request *r, struct http_request *kreq)
+http_add_kept(struct http_request *kreq, struct kv *kept, size_t nkept)
 {
 	size_t i;
 
-	for (i = 0; i < r->nkept; i++) {
+	for (i = 0; i < nkept; i++) {
 		struct http_arg *a = kore_malloc(sizeof *a);
 
-		a->name = kore_strdup(r->kept[i].key);
-		a->s_value = kore_strdup(r->kept[i].value);
+		a->name = kore_strdup(kept[i].key);
+		a->s_value = kore_strdup(kept[i].value);
 		TAILQ_INSERT_TAIL(&kreq->arguments, a, list);
-		free(r->kept[i].key);
-		free(r->kept[i].value);
+		free(kept[i].key);
+		free(kept[i].value);
 	}
-	free(r->kept);
-	r->kept = NULL;
-	r->nkept = 0;
+	free(kept);
 }
 
 static void
@@ -568,6 +556,16 @@ http_onfree(struct http_request *kreq)
 	kreq->hdlr_extra = NULL;
 	r->kreq = NULL;
 	db_kore_abort(r->db);
+	http_run_orphan(r);
+}
+
+/*
+ * A request Kore has let go of: its fiber runs to the end on its error paths
+ * and is released, unless it waits for a task, whose end calls this again.
+ */
+static void
+http_run_orphan(struct request *r)
+{
 	if (r->task_running)
 		return;
 	while (!http_resume(r)) {
@@ -590,8 +588,8 @@ http_fiber_main(void *arg)
 		render_error(r, 404, NULL);
 		goto out;
 	}
-	r->route = http_find_route(r->pattern, r->method, allowed, sizeof allowed);
 	if (!r->route) {
+		http_find_route(r->pattern, r->method, allowed, sizeof allowed);
 		if (http.identify)
 			http.identify(r);
 		render_method_not_allowed(r, allowed);
@@ -812,11 +810,7 @@ http_task_done(struct kore_task *t)
 		return;
 	}
 	/* Orphaned meanwhile (see http_onfree): finish here. */
-	while (!http_resume(r)) {
-		if (r->task_running)
-			return;
-	}
-	http_request_release(r);
+	http_run_orphan(r);
 }
 
 static int

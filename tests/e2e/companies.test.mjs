@@ -22,7 +22,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startServer } from './lib/server.mjs';
-import { axeCheck, formatViolations, launchBrowser, newPage, screenshot } from './lib/browser.mjs';
+import { axeCheck, formatViolations, launchBrowser, newPage, screenshot, settle } from './lib/browser.mjs';
 
 const RUN = `${Date.now().toString(36)}${process.pid}`;
 const SEGMENT = `E2E Companies ${RUN}`;
@@ -30,18 +30,6 @@ const SEGMENT_NOJS = `E2E Companies no-JS ${RUN}`;
 
 function assertNoViolations(violations, where) {
   assert.equal(violations.length, 0, `axe found ${violations.length} violation(s) on ${where}:\n${formatViolations(violations)}`);
-}
-
-// Popups and panels slide in; axe measures colours, so it waits until nothing moves.
-async function settle(page) {
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
-        .map((a) => a.finished.catch(() => null)),
-    ),
-  );
 }
 
 async function checkAxe(page, where) {

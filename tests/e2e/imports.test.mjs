@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startServer } from './lib/server.mjs';
-import { axeCheck, formatViolations, launchBrowser, newPage, screenshot } from './lib/browser.mjs';
+import { axeCheck, formatViolations, launchBrowser, newPage, screenshot, settle } from './lib/browser.mjs';
 
 // The shared e2e database keeps earlier runs' rows: names carry this run's tag.
 const RUN = `${Date.now().toString(36)}${process.pid}`;
@@ -270,14 +270,7 @@ describe('company CSV import', () => {
     // The counts arrive by an htmx swap that fades; axe measures colours, so it waits
     // until htmx has settled and nothing is still animating.
     await page.waitForFunction(() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added'));
-    await page.evaluate(() =>
-      Promise.all(
-        document
-          .getAnimations()
-          .filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
-          .map((a) => a.finished.catch(() => null)),
-      ),
-    );
+    await settle(page);
     const afterFixViolations = await axeCheck(page);
     await screenshot(page, 'imports-fix-done');
 

@@ -221,30 +221,6 @@ follow(const struct itest_resp *r, struct itest_resp *page)
 	free(flash);
 }
 
-/* The whole Set-Cookie line (malloc'ed) that sets cookie name, or NULL. */
-static char *
-set_cookie_line(const struct itest_resp *r, const char *name)
-{
-	const char *line = r->headers.data;
-	size_t nlen = strlen(name);
-
-	while (line && *line) {
-		const char *end = strstr(line, "\r\n");
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-
-		if (len > 11 && strncasecmp(line, "Set-Cookie:", 11) == 0) {
-			const char *v = line + 11;
-
-			while (*v == ' ')
-				v++;
-			if (strncmp(v, name, nlen) == 0 && v[nlen] == '=')
-				return xstrndup(v, len - (size_t)(v - line));
-		}
-		line = end ? end + 2 : NULL;
-	}
-	return NULL;
-}
-
 /* 1 when the Set-Cookie line has the attribute (case-insensitive, by prefix: "Domain="). */
 static int
 cookie_has(const char *line, const char *attr)
@@ -1076,7 +1052,7 @@ sign_in_on(const struct itest_server *s, const char *const *extra, struct itest_
 static void
 check_session_cookie(const struct itest_resp *r, int secure, const char *what)
 {
-	char *line = set_cookie_line(r, "spanner_session"), *hsts;
+	char *line = itest_set_cookie(r, "spanner_session"), *hsts;
 
 	if (!line)
 		fail_msg("%s: no spanner_session cookie", what);

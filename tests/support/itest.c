@@ -166,7 +166,7 @@ itest_header(const struct itest_resp *r, const char *name)
 }
 
 char *
-itest_cookie(const struct itest_resp *r, const char *name)
+itest_set_cookie(const struct itest_resp *r, const char *name)
 {
 	const char *line = r->headers.data;
 	size_t nlen = strlen(name);
@@ -182,16 +182,25 @@ itest_cookie(const struct itest_resp *r, const char *name)
 			while (*v == ' ')
 				v++;
 			if (strncmp(v, name, nlen) == 0 && v[nlen] == '=') {
-				const char *val = v + nlen + 1;
-				size_t vlen = strcspn(val, ";\r\n");
-
 				free(found);
-				found = xstrndup(val, vlen);
+				found = xstrndup(v, len - (size_t)(v - line));
 			}
 		}
 		line = end ? end + 2 : NULL;
 	}
 	return found;
+}
+
+char *
+itest_cookie(const struct itest_resp *r, const char *name)
+{
+	char *line = itest_set_cookie(r, name), *value;
+
+	if (!line)
+		return NULL;
+	value = xstrndup(line + strlen(name) + 1, strcspn(line + strlen(name) + 1, ";"));
+	free(line);
+	return value;
 }
 
 void

@@ -61,6 +61,8 @@ int itest_http(const char *method, const char *url, const char *const *headers,
 	       const char *body, size_t body_len, struct itest_resp *out);
 /* Value of a response header (case-insensitive name), malloc'ed, or NULL. */
 char *itest_header(const struct itest_resp *r, const char *name);
+/* The response's last Set-Cookie for name, "name=value; attributes" (malloc'ed), or NULL. */
+char *itest_set_cookie(const struct itest_resp *r, const char *name);
 /* The value the response's last Set-Cookie gives cookie name (malloc'ed), or NULL. */
 char *itest_cookie(const struct itest_resp *r, const char *name);
 void itest_resp_free(struct itest_resp *r);

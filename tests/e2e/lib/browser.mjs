@@ -75,6 +75,19 @@ let axeSource = null;
 // Runs axe-core on the page (all rules axe runs by default: WCAG 2.x A/AA and best
 // practices). The CSP forbids inline scripts, so the library is evaluated through the
 // DevTools protocol (which CSP does not govern) rather than added as a <script>.
+// Waits until every finite animation (a panel sliding in, an htmx swap fading) has ended:
+// axe measures colours, and a half-faded element would fail it.
+export async function settle(page) {
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
+        .map((a) => a.finished.catch(() => null)),
+    ),
+  );
+}
+
 export async function axeCheck(page, options = {}) {
   if (!axeSource) axeSource = fs.readFileSync(AXE_PATH, 'utf8');
   const loaded = await page.evaluate(() => typeof window.axe === 'object');
