@@ -125,18 +125,6 @@ static_load(const char *dir)
 	return 0;
 }
 
-void
-static_free(void)
-{
-	size_t i;
-
-	for (i = 0; i < assets.n; i++) {
-		free(assets.items[i].url);
-	}
-	free(assets.items);
-	memset(&assets, 0, sizeof assets);
-}
-
 const char *
 static_version(void)
 {

@@ -11,7 +11,6 @@
 
 /* Reads every file under dir once (at start, in Kore's parent). 0 or -1 (logged). */
 int static_load(const char *dir);
-void static_free(void);
 const char *static_version(void);
 
 #endif
