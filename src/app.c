@@ -31,6 +31,7 @@
 #include "core/mail.h"
 #include "core/metrics.h"
 #include "core/migrate.h"
+#include "core/password.h"
 #include "core/pgembed.h"
 #include "core/render.h"
 #include "core/static.h"
@@ -160,6 +161,7 @@ kore_parent_configure(int argc, char **argv)
 		app_fail("cannot read the assets in %s", app_cfg.assets_dir);
 	render_set_asset_version(static_version());
 	render_set_hook(session_render_hook);
+	password_setup(&app_cfg);
 	accounts_init(&app_cfg);
 	if (housekeeping_register() != 0 || company_import_register() != 0 ||
 	    mail_register(&app_cfg) != 0)

@@ -18,7 +18,10 @@ typedef struct buf {
 	size_t cap;
 } buf;
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void buf_append(buf *b, const void *data, size_t len);
 /* Makes room for n more bytes (plus the NUL) without changing len; data is then non-NULL. */

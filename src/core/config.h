@@ -44,10 +44,13 @@ struct config {
 	int argon2_t_cost;
 	int argon2_m_cost; /* KiB */
 	int argon2_parallelism;
+	int argon2_concurrency; /* Argon2 runs at once per Kore worker */
+	int signin_queue;	/* sign-ins waiting for a turn per worker; more get 503 */
 	int session_idle;	/* minutes */
 	int session_max;	/* hours */
 	int login_max_failures; /* failed sign-ins per account within login_window before a pause */
 	int login_window;	/* seconds; an address may fail 4x login_max_failures */
+	int login_slowdown_max; /* ms: the most an account under attack delays an attempt */
 
 	/* Mail */
 	char *smtp_url; /* smtp://host:port or smtps://...; NULL = outbox table only */

@@ -127,6 +127,15 @@ db_driver_conn(const struct db_driver *drv, void *ctx)
 	return c;
 }
 
+void
+db_release(db_conn *c)
+{
+	if (c && c->drv && c->drv->release) {
+		if (c->drv->release(c))
+			c->pg = NULL;
+	}
+}
+
 void *
 db_driver_ctx(db_conn *c)
 {

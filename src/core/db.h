@@ -73,9 +73,16 @@ const char *db_error_message(const db_conn *c);
 const char *db_error_sqlstate(const db_conn *c);   /* "" when none */
 const char *db_error_constraint(const db_conn *c); /* "" when none */
 
+/*
+ * Before slow work that needs no database (an Argon2 check): a request's
+ * pooled connection goes back to the pool if no transaction is open on it,
+ * so others can use it meanwhile; the next statement borrows one again. A
+ * blocking connection stays as it is.
+ */
+void db_release(db_conn *c);
+
 /* Reachability check for /healthz: runs SELECT 1. 0 when the server answered. */
 int db_ping(db_conn *c);
-
 
 /*
  * The seam for non-blocking connections (db_kore.c). conn() returns the
@@ -90,6 +97,8 @@ struct db_prepared {
 struct db_driver {
 	PGconn *(*conn)(db_conn *c, struct db_prepared **prep);
 	PGresult *(*wait)(db_conn *c, PGconn *pg);
+	/* Hands an idle connection back to the pool (see db_release); may be NULL. */
+	int (*release)(db_conn *c); /* 1 when it went back */
 };
 /* A connection run by drv; ctx is the driver's (db_driver_ctx). */
 db_conn *db_driver_conn(const struct db_driver *drv, void *ctx);

@@ -60,8 +60,9 @@ static PGresult *dbk_wait(db_conn *c, PGconn *pg);
 static struct db_prepared *dbk_record(PGconn *pg);
 static void dbk_destroy_conn(struct dbk *k);
 static void dbk_sleep(struct dbk *k);
+static int dbk_release(db_conn *c);
 
-static const struct db_driver dbk_driver = {dbk_conn, dbk_wait};
+static const struct db_driver dbk_driver = {dbk_conn, dbk_wait, dbk_release};
 
 int
 db_kore_register(const char *conninfo)
@@ -211,6 +212,29 @@ dbk_destroy_conn(struct dbk *k)
 		kore_free(k->kpg.error);
 		k->kpg.error = NULL;
 	}
+}
+
+/*
+ * An idle connection back to Kore's pool (which wakes a request queued for
+ * one); the kore_pgsql is made new so the next statement can bind and borrow
+ * again. Inside a transaction nothing happens: it must keep its connection.
+ */
+static int
+dbk_release(db_conn *c)
+{
+	struct dbk *k = db_driver_ctx(c);
+	PGconn *pg;
+
+	if (!k->kpg.conn || k->aborted)
+		return 0;
+	pg = k->kpg.conn->db;
+	if (PQstatus(pg) != CONNECTION_OK || PQtransactionStatus(pg) != PQTRANS_IDLE)
+		return 0;
+	kore_pgsql_cleanup(&k->kpg);
+	kore_pgsql_init(&k->kpg);
+	k->bound = 0;
+	in_use--;
+	return 1;
 }
 
 static void

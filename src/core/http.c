@@ -61,6 +61,7 @@ struct request {
 	const char *method;
 	char *path;
 	struct timespec started;
+	char client_ip[INET6_ADDRSTRLEN]; /* req_client_ip's answer, kept per request */
 
 	struct kv params[HTTP_MAX_PARAMS];
 	size_t nparams;
@@ -74,6 +75,7 @@ struct request {
 	void (*free_ctx)(void *);
 	struct fiber *fiber;
 	int task_running;
+	int nul_input; /* a parameter held a NUL byte: refused before the handler runs */
 
 	/* the response being built */
 	int spool_fd; /* a streamed body spooled to an unlinked file, or -1 */
@@ -109,6 +111,7 @@ static void http_request_release(struct request *r);
 static void http_fiber_main(void *arg);
 static int http_resume(struct request *r);
 static void http_onfree(struct http_request *kreq);
+static void http_client_ip(struct request *r, struct http_request *kreq);
 static void http_flush(struct request *r);
 static void http_security_headers(struct request *r, struct http_request *kreq);
 static const struct route *http_find_route(const char *pattern, const char *method, char *allowed,
@@ -121,17 +124,27 @@ static int http_declared_post(struct http_request *kreq, const char *name, size_
 static void http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept,
 			    const char *name, size_t nlen, const char *value, size_t vlen,
 			    int cells);
-static void http_walk_multipart(struct http_request *kreq, const char *ct, int cells,
+static void http_walk_multipart(struct http_request *kreq, const char *ct, int cells, int *nul,
 				struct kv **kept, size_t *nkept);
-static void http_restore_fields(struct http_request *kreq, const char *ct, int cells,
+static void http_restore_fields(struct http_request *kreq, const char *ct, int cells, int *nul,
 				struct kv **kept, size_t *nkept);
-static void http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells);
-static void http_read_urlencoded_body(struct http_request *kreq, int cells);
+static void http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells,
+				  int *nul);
+static void http_read_urlencoded_body(struct http_request *kreq, int cells, int *nul);
 static void http_add_kept(struct http_request *kreq, struct kv *kept, size_t nkept);
 static void http_run_orphan(struct request *r);
 static int http_task_entry(struct kore_task *t);
 static void http_task_done(struct kore_task *t);
 static int http_task_run(offload_fn fn, void *arg);
+static void *http_fiber_self(void);
+static int http_fiber_park(void);
+static void http_fiber_wake(void *who);
+static void http_timer_fired(void *arg, u_int64_t now);
+static int http_fiber_sleep(unsigned ms);
+
+static const struct offload_ops http_offload_ops = {
+    http_task_run, http_fiber_self, http_fiber_park, http_fiber_wake, http_fiber_sleep,
+};
 static long http_elapsed_usec(const struct timespec *since);
 
 /* ------------------------------------------------------------- lifecycle */
@@ -141,7 +154,7 @@ http_setup(const struct config *cfg, const struct route *routes)
 {
 	http.cfg = cfg;
 	http.routes = routes;
-	offload_set_runner(http_task_run);
+	offload_set_ops(&http_offload_ops);
 }
 
 void
@@ -213,6 +226,30 @@ http_check_routes(void)
 
 /* ------------------------------------------------------------- requests */
 
+/*
+ * The client's address, once per request into the request's own memory: a
+ * handler keeps it across waits while other requests run. Behind the proxy
+ * (trust_proxy) the last X-Forwarded-For entry, the one the proxy appended.
+ */
+static void
+http_client_ip(struct request *r, struct http_request *kreq)
+{
+	const char *xff = NULL, *last;
+	struct connection *c = kreq->owner;
+
+	if (r->cfg->trust_proxy && http_request_header(kreq, "x-forwarded-for", &xff) && xff) {
+		last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		while (*last == ' ')
+			last++;
+		snprintf(r->client_ip, sizeof r->client_ip, "%.*s", (int)strcspn(last, " "), last);
+	} else if (c->family == AF_INET) {
+		inet_ntop(AF_INET, &c->addr.ipv4.sin_addr, r->client_ip, sizeof r->client_ip);
+	} else if (c->family == AF_INET6) {
+		inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, r->client_ip, sizeof r->client_ip);
+	}
+}
+
 static struct request *
 http_request_new(struct http_request *kreq, const char *pattern)
 {
@@ -227,6 +264,7 @@ http_request_new(struct http_request *kreq, const char *pattern)
 	/* The routes_table row, once: NULL for the catch-all and for a method it lacks. */
 	r->route = pattern ? http_find_route(pattern, r->method, NULL, 0) : NULL;
 	r->path = xstrdup(kreq->path);
+	http_client_ip(r, kreq);
 	r->db = db_kore_open(kreq);
 	r->fiber = fiber_new(http_fiber_main, r);
 	if (!r->fiber) {
@@ -236,7 +274,7 @@ http_request_new(struct http_request *kreq, const char *pattern)
 	if (kreq->query_string && kreq->hdlr) {
 		char *qs = xstrdup(kreq->query_string);
 
-		http_parse_urlencoded(kreq, qs, 1, 0);
+		http_parse_urlencoded(kreq, qs, 1, 0, &r->nul_input);
 		free(qs);
 	}
 	if (kreq->method == HTTP_METHOD_POST && kreq->hdlr) {
@@ -254,11 +292,11 @@ http_request_new(struct http_request *kreq, const char *pattern)
 			struct kv *kept = NULL;
 			size_t nkept = 0;
 
-			http_restore_fields(kreq, ct, cells, &kept, &nkept);
+			http_restore_fields(kreq, ct, cells, &r->nul_input, &kept, &nkept);
 			http_populate_multipart_form(kreq);
 			http_add_kept(kreq, kept, nkept);
 		} else {
-			http_read_urlencoded_body(kreq, cells);
+			http_read_urlencoded_body(kreq, cells, &r->nul_input);
 		}
 	}
 	http_populate_cookies(kreq);
@@ -331,8 +369,8 @@ http_keep_field(struct http_request *kreq, struct kv **kept, size_t *nkept, cons
 }
 
 static void
-http_walk_multipart(struct http_request *kreq, const char *ct, int cells, struct kv **kept,
-		    size_t *nkept)
+http_walk_multipart(struct http_request *kreq, const char *ct, int cells, int *nul,
+		    struct kv **kept, size_t *nkept)
 {
 	const char *body = (const char *)kreq->http_body->data;
 	size_t len = kreq->content_length;
@@ -366,6 +404,8 @@ http_walk_multipart(struct http_request *kreq, const char *ct, int cells, struct
 				return;
 			name = memmem(head, (size_t)(value - head), "name=\"", 6);
 			if (name && !memmem(head, (size_t)(value - head), "filename=", 9)) {
+				if (memchr(value, '\0', (size_t)(next - value)))
+					*nul = 1;
 				name += 6;
 				nlen = strcspn(name, "\"");
 				http_keep_field(kreq, kept, nkept, name, nlen, value,
@@ -383,10 +423,11 @@ http_walk_multipart(struct http_request *kreq, const char *ct, int cells, struct
  * parameter must be declared in a params block for the method (HEAD takes
  * GET's), and its value must pass the declared validator; an empty value is
  * kept as "" without one (absent and empty differ to a form, see above). A
- * value that decodes to a NUL byte is dropped: it could not be held whole.
+ * name or value that decodes to a NUL byte is dropped and the request marked
+ * (nul_input): it is refused with a 400, never stored cut short.
  */
 static void
-http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells)
+http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells, int *nul)
 {
 	u_int8_t method = kreq->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET : kreq->method;
 	char *pair, *save = NULL;
@@ -401,9 +442,12 @@ http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells)
 			*value++ = '\0';
 		else
 			value = pair + strlen(pair);
-		url_decode(pair);
-		vlen = url_decode(value);
-		if (vlen != strlen(value) || !*pair)
+		if (url_decode(pair) != strlen(pair) ||
+		    (vlen = url_decode(value)) != strlen(value)) {
+			*nul = 1;
+			continue;
+		}
+		if (!*pair)
 			continue;
 		TAILQ_FOREACH(p, &kreq->hdlr->params, list)
 		{
@@ -427,7 +471,7 @@ http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells)
 }
 
 static void
-http_read_urlencoded_body(struct http_request *kreq, int cells)
+http_read_urlencoded_body(struct http_request *kreq, int cells, int *nul)
 {
 	buf b = BUF_INIT;
 	char chunk[8192];
@@ -436,17 +480,17 @@ http_read_urlencoded_body(struct http_request *kreq, int cells)
 	while ((n = http_body_read(kreq, chunk, sizeof chunk)) > 0)
 		buf_append(&b, chunk, (size_t)n);
 	if (n == 0 && b.data)
-		http_parse_urlencoded(kreq, b.data, 0, cells);
+		http_parse_urlencoded(kreq, b.data, 0, cells, nul);
 	buf_free(&b);
 }
 
 static void
-http_restore_fields(struct http_request *kreq, const char *ct, int cells, struct kv **kept,
-		    size_t *nkept)
+http_restore_fields(struct http_request *kreq, const char *ct, int cells, int *nul,
+		    struct kv **kept, size_t *nkept)
 {
 	if (!kreq->http_body || kreq->http_body_fd != -1 || !kreq->hdlr)
 		return;
-	http_walk_multipart(kreq, ct ? ct : "", cells, kept, nkept);
+	http_walk_multipart(kreq, ct ? ct : "", cells, nul, kept, nkept);
 }
 
 /* After Kore's parser: the kept fields join its arguments, in Kore's memory. */
@@ -614,6 +658,15 @@ http_fiber_main(void *arg)
 		render_error(r, 413, NULL);
 		goto out;
 	}
+	if (r->nul_input) {
+		/* No field can hold a NUL byte: refused whole, rather than stored cut short. */
+		if (http.identify)
+			http.identify(r);
+		render_error(r, 400,
+			     "The request held a NUL character (%00), which no field of Spanner "
+			     "can store, so nothing was changed. Remove it and try again.");
+		goto out;
+	}
 	if (http.guard && http.guard(r, r->route) != 0) {
 		if (!r->sent)
 			render_error(r, 403, NULL);
@@ -734,6 +787,7 @@ static void
 http_flush(struct request *r)
 {
 	struct http_request *kreq = r->kreq;
+	int cached = 0;
 	size_t i;
 
 	if (!r->sent) {
@@ -744,8 +798,18 @@ http_flush(struct request *r)
 	http_security_headers(r, kreq);
 	if (r->content_type)
 		http_response_header(kreq, "content-type", r->content_type);
-	for (i = 0; i < r->nheaders; i++)
+	for (i = 0; i < r->nheaders; i++) {
 		http_response_header(kreq, r->headers[i].key, r->headers[i].value);
+		if (!strcasecmp(r->headers[i].key, "cache-control"))
+			cached = 1;
+	}
+	/*
+	 * Every page and fragment the app makes is someone's data or carries a
+	 * CSRF token: never kept by a browser or proxy unless a handler says so.
+	 * (Fingerprinted assets are Kore's filemap, not this path.)
+	 */
+	if (!cached)
+		http_response_header(kreq, "cache-control", "no-store");
 	if (r->spool_fd >= 0 && r->spool_size == 0) {
 		/* Nothing was written: Kore cannot map an empty file. */
 		close(r->spool_fd);
@@ -838,6 +902,72 @@ http_task_run(offload_fn fn, void *arg)
 		fiber_yield();
 	}
 	kore_task_destroy(&ht.task);
+	return 0;
+}
+
+/* The request whose fiber is running, for offload's waiters; NULL off a fiber. */
+static void *
+http_fiber_self(void)
+{
+	struct request *r = http_current;
+
+	return r && fiber_current() == r->fiber ? r : NULL;
+}
+
+/*
+ * Sleeps until http_fiber_wake. An orphaned request does not sleep (nothing
+ * would wake it: http_run_orphan resumes it until it ends), so -1 at once.
+ */
+static int
+http_fiber_park(void)
+{
+	struct request *r = http_current;
+
+	if (!r->kreq)
+		return -1;
+	http_request_sleep(r->kreq);
+	fiber_yield();
+	return r->kreq ? 0 : -1;
+}
+
+static void
+http_fiber_wake(void *who)
+{
+	struct request *r = who;
+
+	if (r->kreq)
+		http_request_wakeup(r->kreq);
+}
+
+struct http_sleeper {
+	struct request *req;
+	int fired;
+};
+
+static void
+http_timer_fired(void *arg, u_int64_t now)
+{
+	struct http_sleeper *s = arg;
+
+	(void)now;
+	s->fired = 1;
+	http_fiber_wake(s->req);
+}
+
+/* A Kore timer wakes the fiber; if the client leaves first, the timer goes with it. */
+static int
+http_fiber_sleep(unsigned ms)
+{
+	struct http_sleeper s = {http_current, 0};
+	struct kore_timer *timer = kore_timer_add(http_timer_fired, ms, &s, KORE_TIMER_ONESHOT);
+
+	while (!s.fired) {
+		if (http_fiber_park() != 0) {
+			if (!s.fired)
+				kore_timer_remove(timer);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -1021,31 +1151,7 @@ req_cookie(const struct request *req, const char *name)
 const char *
 req_client_ip(const struct request *req)
 {
-	static char text[INET6_ADDRSTRLEN];
-	struct connection *c;
-
-	text[0] = '\0';
-	if (!req->kreq)
-		return text;
-	if (req->cfg->trust_proxy) {
-		/* The proxy appends the address it saw: the last entry is the one to trust. */
-		const char *xff = req_header(req, "X-Forwarded-For");
-		const char *last = xff ? strrchr(xff, ',') : NULL;
-
-		if (xff) {
-			last = last ? last + 1 : xff;
-			while (*last == ' ')
-				last++;
-			snprintf(text, sizeof text, "%.*s", (int)strcspn(last, " "), last);
-			return text;
-		}
-	}
-	c = req->kreq->owner;
-	if (c->family == AF_INET)
-		inet_ntop(AF_INET, &c->addr.ipv4.sin_addr, text, sizeof text);
-	else if (c->family == AF_INET6)
-		inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, text, sizeof text);
-	return text;
+	return req->client_ip;
 }
 
 int
@@ -1075,9 +1181,14 @@ req_is_https(const struct request *req)
 {
 	const char *proto;
 
-	if (!req->cfg->trust_proxy)
-		return 0;
-	proto = req_header(req, "X-Forwarded-Proto");
+	/*
+	 * The public address decides: behind the TLS proxy Kore itself speaks
+	 * plain HTTP, yet the browser sees https, so cookies must be Secure and
+	 * HSTS sent whenever base_url says https.
+	 */
+	if (!strncasecmp(req->cfg->base_url, "https://", 8))
+		return 1;
+	proto = req->cfg->trust_proxy ? req_header(req, "X-Forwarded-Proto") : NULL;
 	return proto && !strcasecmp(proto, "https");
 }
 

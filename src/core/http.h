@@ -109,6 +109,7 @@ const char *req_cookie(const struct request *req, const char *name);
 const char *req_client_ip(const struct request *req);
 int req_is_htmx(const struct request *req);
 int req_wants_json(const struct request *req);
+/* The browser reaches us over https: base_url is https://, or the trusted proxy says so. */
 int req_is_https(const struct request *req);
 const struct route *req_route(const struct request *req);
 const struct config *req_config(const struct request *req);

@@ -36,9 +36,8 @@ log_timestamp(char *out, size_t len)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
 static void
@@ -120,8 +119,8 @@ log_access(const char *method, const char *path, unsigned status, size_t bytes, 
 	log_timestamp(ts, sizeof ts);
 	if (log_fmt == LOG_FORMAT_JSON) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "ts", ts, "level",
-				      "info", "method", method, "path", path, "status",
-				      (int)status, "bytes", (json_int_t)bytes, "us", (json_int_t)usec);
+				      "info", "method", method, "path", path, "status", (int)status,
+				      "bytes", (json_int_t)bytes, "us", (json_int_t)usec);
 		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 		if (s)

@@ -5,8 +5,15 @@
  *
  * Argon2 is slow on purpose (tens of milliseconds, tens of MiB): on a Kore
  * worker's event loop it would stall every other request of that worker, so
- * hashing and verifying go through offload_run — a Kore task thread while the
- * request sleeps; inline where blocking is harmless (tools, jobs, tests).
+ * hashing and verifying run in a Kore task thread while the request sleeps;
+ * inline where blocking is harmless (tools, jobs, tests).
+ *
+ * And they pass a gate (offload.h): argon2_concurrency at once per worker.
+ * Without it a burst of sign-ins would run an Argon2 on every task thread of
+ * every worker, take every core from the pages, and hold m_cost of memory
+ * each; with it a burst costs one core's worth per worker. The queue in front
+ * is bounded by the sign-in gate (accounts.c), which refuses what does not
+ * fit; here the queue is never refused.
  */
 #include "password.h"
 
@@ -31,6 +38,8 @@ struct password_work {
 	int match;
 };
 
+static struct offload_gate password_gate = {"argon2", 1, 1000000, 0, 0, NULL, NULL};
+
 static int password_fill_random(unsigned char *out, size_t n);
 static void password_hash_work(void *arg);
 static void password_verify_work(void *arg);
@@ -50,12 +59,18 @@ password_fill_random(unsigned char *out, size_t n)
 	return 0;
 }
 
+void
+password_setup(const struct config *cfg)
+{
+	password_gate.limit = cfg->argon2_concurrency;
+}
+
 char *
 password_hash(const struct config *cfg, const char *password)
 {
 	struct password_work w = {cfg, NULL, password, NULL, 0};
 
-	if (offload_run(password_hash_work, &w) != 0)
+	if (offload_run_gated(&password_gate, 0, password_hash_work, &w) != 0)
 		return NULL;
 	return w.hash;
 }
@@ -67,7 +82,7 @@ password_verify(const char *encoded, const char *password)
 
 	if (!encoded || !password)
 		return 0;
-	if (offload_run(password_verify_work, &w) != 0)
+	if (offload_run_gated(&password_gate, 0, password_verify_work, &w) != 0)
 		return 0;
 	return w.match;
 }

@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+/* Sizes the hashing gate from argon2_concurrency; before the workers fork. */
+void password_setup(const struct config *cfg);
 /* Returns a malloc'ed encoded hash, or NULL if hashing failed. */
 char *password_hash(const struct config *cfg, const char *password);
 /* 1 when password matches encoded, 0 otherwise (also for a malformed hash). */

@@ -62,10 +62,9 @@ pgembed_hash(const char *s)
 static int
 pgembed_find_bindir(const struct config *cfg, char *out, size_t len)
 {
-	static const char *const candidates[] = {"/usr/lib/postgresql/17/bin",
-						 "/usr/lib/postgresql/16/bin",
-						 "/usr/lib/postgresql/15/bin", "/usr/local/bin",
-						 "/usr/bin"};
+	static const char *const candidates[] = {
+	    "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
+	    "/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"};
 	char probe[PATH_MAX];
 	size_t i;
 
@@ -145,8 +144,8 @@ pgembed_user_can_use(const struct pgembed *pg, const char *path)
 	if (pid < 0)
 		return 0;
 	if (pid == 0) {
-		if (setgid(pg->pw->pw_gid) != 0 || initgroups(pg->pw->pw_name, pg->pw->pw_gid) != 0 ||
-		    setuid(pg->pw->pw_uid) != 0)
+		if (setgid(pg->pw->pw_gid) != 0 ||
+		    initgroups(pg->pw->pw_name, pg->pw->pw_gid) != 0 || setuid(pg->pw->pw_uid) != 0)
 			_exit(1);
 		_exit(access(path, R_OK | W_OK | X_OK) == 0 ? 0 : 1);
 	}
@@ -185,8 +184,8 @@ pgembed_prepare(const struct config *cfg, struct pgembed *pg)
 		return -1;
 	if (!pgembed_user_can_use(pg, pg->base)) {
 		snprintf(pg->base, sizeof pg->base, "/var/tmp/spanner-pg-%lx", pgembed_hash(var));
-		log_info("database: %s is not reachable by user %s; the cluster lives in %s",
-			 var, pg->pw ? pg->pw->pw_name : "?", pg->base);
+		log_info("database: %s is not reachable by user %s; the cluster lives in %s", var,
+			 pg->pw ? pg->pw->pw_name : "?", pg->base);
 		if (pgembed_mkdir_owned(pg, pg->base, 0700) != 0)
 			return -1;
 	}
@@ -217,8 +216,8 @@ pgembed_create_database(const char *sockdir)
 		PQfinish(c);
 		return -1;
 	}
-	res = PQexecParams(c, "SELECT 1 FROM pg_database WHERE datname = $1", 1, NULL, params,
-			   NULL, NULL, 0);
+	res = PQexecParams(c, "SELECT 1 FROM pg_database WHERE datname = $1", 1, NULL, params, NULL,
+			   NULL, 0);
 	exists = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0;
 	PQclear(res);
 	if (!exists) {
@@ -266,9 +265,17 @@ pgembed_start(const struct config *cfg)
 
 	snprintf(path, sizeof path, "%s/PG_VERSION", pg.data);
 	if (access(path, F_OK) != 0) {
-		char *const argv[] = {prog,	       "-D",	       pg.data, "-U", "spanner",
-				      "--auth=trust", "-E",	       "UTF8", "--no-instructions",
-				      "--locale=C.UTF-8", NULL};
+		char *const argv[] = {prog,
+				      "-D",
+				      pg.data,
+				      "-U",
+				      "spanner",
+				      "--auth=trust",
+				      "-E",
+				      "UTF8",
+				      "--no-instructions",
+				      "--locale=C.UTF-8",
+				      NULL};
 
 		snprintf(prog, sizeof prog, "%s/initdb", pg.bindir);
 		log_info("database: creating the embedded cluster in %s", pg.data);
@@ -291,9 +298,10 @@ pgembed_start(const struct config *cfg)
 			 "-c listen_addresses='' -c unix_socket_directories='%s' -c port=5432 "
 			 "-c max_connections=100%s",
 			 pg.sockdir,
-			 fast && strcmp(fast, "off") == 0 ? " -c fsync=off -c synchronous_commit=off "
-							    "-c full_page_writes=off"
-							  : "");
+			 fast && strcmp(fast, "off") == 0
+			     ? " -c fsync=off -c synchronous_commit=off "
+			       "-c full_page_writes=off"
+			     : "");
 		/* pg_ctl status: 0 running, 3 not running, 4 no data directory. */
 		if (pgembed_run(&pg, pg.log, argv) == 0 && pgembed_upgraded(&pg)) {
 			/*
@@ -301,26 +309,28 @@ pgembed_start(const struct config *cfg)
 			 * can no longer load its own libraries (plpgsql.so) until it
 			 * is restarted with the new binaries.
 			 */
-			char *const restart[] = {prog, "restart", "-w", "-t", "60", "-m", "fast",
-						 "-D", pg.data, "-l", pg.log, "-o", opts, NULL};
+			char *const restart[] = {prog, "restart", "-w", "-t",	"60", "-m", "fast",
+						 "-D", pg.data,	  "-l", pg.log, "-o", opts, NULL};
 
 			log_info("database: PostgreSQL was upgraded after the embedded cluster "
 				 "started; restarting it");
 			if (pgembed_run(&pg, pg.log, restart) != 0) {
-				log_error("database: the embedded PostgreSQL did not restart; see %s",
-					  pg.log);
+				log_error(
+				    "database: the embedded PostgreSQL did not restart; see %s",
+				    pg.log);
 				return NULL;
 			}
 		} else if (pgembed_run(&pg, pg.log, argv) != 0) {
-			char *const start[] = {prog, "start", "-w", "-t", "60", "-D", pg.data,
-					       "-l", pg.log, "-o", opts, NULL};
+			char *const start[] = {prog,	"start", "-w",	 "-t", "60", "-D",
+					       pg.data, "-l",	 pg.log, "-o", opts, NULL};
 
 			if (pgembed_run(&pg, pg.log, start) != 0) {
 				log_error("database: the embedded PostgreSQL did not start; see %s",
 					  pg.log);
 				return NULL;
 			}
-			log_info("database: embedded PostgreSQL started (socket in %s)", pg.sockdir);
+			log_info("database: embedded PostgreSQL started (socket in %s)",
+				 pg.sockdir);
 		}
 	}
 	if (pgembed_create_database(pg.sockdir) != 0)

@@ -19,7 +19,6 @@ static tmpl_set *render_templates;
 static render_hook render_ctx_hook;
 static char render_asset_version_text[32] = "0";
 
-
 int
 render_init(const struct config *cfg, char *err, size_t errlen)
 {

@@ -47,3 +47,16 @@ url_decode(char *s)
 	*w = '\0';
 	return (size_t)(w - start);
 }
+
+int
+url_is_local_path(const char *s)
+{
+	const unsigned char *p;
+
+	if (!s || s[0] != '/' || s[1] == '/')
+		return 0;
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '\\')
+			return 0;
+	return 1;
+}

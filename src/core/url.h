@@ -1,5 +1,6 @@
 /*
- * url — percent-encoding for query values and cookies.
+ * url — percent-encoding for query values and cookies, and which redirect
+ * targets stay on this site.
  */
 #ifndef SPANNER_URL_H
 #define SPANNER_URL_H
@@ -10,5 +11,13 @@
 void url_encode(buf *out, const char *s);
 /* Decodes %XX and '+' in place; the decoded length (a %00 makes it differ from strlen). */
 size_t url_decode(char *s);
+/*
+ * 1 when s, used as a Location, takes a browser to a path on this origin:
+ * one leading "/", then printable ASCII without "\\". Browsers drop tabs and
+ * line breaks anywhere in a URL and read "\\" as "/", so "/\t/evil" and
+ * "/\\evil" mean "//evil", another host: 0 for those and for any white space,
+ * control character or raw non-ASCII byte.
+ */
+int url_is_local_path(const char *s);
 
 #endif

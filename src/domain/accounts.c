@@ -5,11 +5,14 @@
  * work, whether the account exists or not: an unknown e-mail is checked
  * against a dummy Argon2 hash made with the same costs at start.
  *
- * The throttle counts failures in login_attempts: an account pauses after
- * login_max_failures failures within login_window (counting only failures
- * since its last success), a client address after four times that many
- * across accounts. The pause lifts when the oldest counted failure leaves the
- * window, and the page says how many seconds that is.
+ * The throttle lives in the database (migrations/0005_signin_throttle.sql,
+ * where the policy is written down): signin_reserve decides and records the
+ * attempt in one statement, before any password is checked, so simultaneous
+ * guesses are counted one by one. The attempt is then settled by
+ * accounts_settle, with its audit row, in one transaction.
+ *
+ * Nothing is held while Argon2 runs: the reserve is one autocommit statement,
+ * the user lookup another, and the settle transaction begins after the check.
  */
 #include "accounts.h"
 
@@ -20,36 +23,44 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "core/password.h"
 #include "domain/audit.h"
 #include "domain/normalise.h"
 
-static char *accounts_dummy_hash;
+/* Seconds a sign-in refused for a full queue is asked to wait. */
+#define ACCOUNTS_BUSY_RETRY 5
 
-static int accounts_throttle(db_conn *c, const struct config *cfg, const char *email,
-			     const char *ip, int *retry_after);
-static void accounts_record_attempt(db_conn *c, const char *email, const char *ip, int ok,
-				    const char *user_id, const char *reason, const char *rehash);
+static char *accounts_dummy_hash;
+/*
+ * Sign-ins in progress in this worker: a turn covers the throttle's
+ * statement, the Argon2 check (which has a gate of its own) and the settle.
+ * Twice argon2_concurrency, so one's statements overlap another's hashing,
+ * and a burst occupies at most that many of the pool's connections while
+ * the rest wait in a bounded line holding none; signin_queue long, beyond
+ * which a sign-in is told to come back (503, Retry-After).
+ */
+static struct offload_gate accounts_gate = {"signin", 2, 128, 0, 0, NULL, NULL};
+
+static enum signin_result accounts_check(db_conn *c, const struct config *cfg, const char *attempt,
+					 const char *email, const char *password, const char *ip,
+					 char user_id[37]);
+static int accounts_reserve(db_conn *c, const struct config *cfg, const char *email, const char *ip,
+			    char attempt[37], int *retry_after, int *slow_ms);
+static void accounts_settle(db_conn *c, const char *attempt, const char *email, const char *ip,
+			    int ok, const char *user_id, const char *reason, const char *rehash);
 static char **accounts_split(const char *s, char sep, size_t *n);
 
-DB_STMT(stmt_throttle_account,
-	"SELECT count(*), coalesce(ceil(extract(epoch FROM min(created_at) + "
-	"make_interval(secs => $2::int) - now())), 0)::int FROM ("
-	" SELECT created_at FROM login_attempts WHERE email = $1 AND NOT succeeded"
-	" AND created_at > now() - make_interval(secs => $2::int)"
-	" AND created_at > coalesce((SELECT max(created_at) FROM login_attempts"
-	"  WHERE email = $1 AND succeeded), '-infinity')"
-	" ORDER BY created_at DESC LIMIT $3) t");
-DB_STMT(stmt_throttle_ip,
-	"SELECT count(*), coalesce(ceil(extract(epoch FROM min(created_at) + "
-	"make_interval(secs => $2::int) - now())), 0)::int FROM ("
-	" SELECT created_at FROM login_attempts WHERE ip = $1 AND NOT succeeded"
-	" AND created_at > now() - make_interval(secs => $2::int)"
-	" ORDER BY created_at DESC LIMIT $3) t");
+DB_STMT(stmt_reserve, "SELECT attempt_id, retry_after, slow_ms FROM signin_reserve($1, $2, "
+		      "$3::int, $4::int, $5::int)");
 DB_STMT(stmt_user_by_email,
 	"SELECT id, password_hash, is_active FROM users WHERE lower(email) = $1");
-DB_STMT(stmt_attempt_insert,
-	"INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)");
+DB_STMT(stmt_attempt_settle, "UPDATE login_attempts SET succeeded = $2, reason = $3 WHERE id = $1");
+/* A sign-in by other means (a reset link) is a success of the account: it clears the throttle. */
+DB_STMT(stmt_attempt_other,
+	"INSERT INTO login_attempts (email, ip, succeeded, reason)"
+	" SELECT lower(email), $2, true, 'password reset' FROM users WHERE id = $1");
 DB_STMT(stmt_login_ok, "UPDATE users SET last_login_at = now() WHERE id = $1");
 DB_STMT(stmt_rehash, "UPDATE users SET password_hash = $2 WHERE id = $1");
 DB_STMT(stmt_session_insert,
@@ -85,61 +96,53 @@ accounts_init(const struct config *cfg)
 {
 	char random[33];
 
+	accounts_gate.limit = 2 * cfg->argon2_concurrency;
+	accounts_gate.queue_max = cfg->signin_queue;
 	free(accounts_dummy_hash);
 	password_random_hex(random, 16);
 	accounts_dummy_hash = password_hash(cfg, random);
 }
 
 static int
-accounts_throttle(db_conn *c, const struct config *cfg, const char *email, const char *ip,
-		  int *retry_after)
+accounts_reserve(db_conn *c, const struct config *cfg, const char *email, const char *ip,
+		 char attempt[37], int *retry_after, int *slow_ms)
 {
-	char window[16], limit[16], ip_limit[16];
-	const char *pa[3] = {email, window, limit};
-	const char *pi[3] = {ip, window, ip_limit};
+	char free_[16], window[16], slow[16];
+	const char *p[5] = {email, ip, free_, window, slow};
 	PGresult *res;
-	int n, wait = 0;
 
+	snprintf(free_, sizeof free_, "%d", cfg->login_max_failures);
 	snprintf(window, sizeof window, "%d", cfg->login_window);
-	snprintf(limit, sizeof limit, "%d", cfg->login_max_failures);
-	snprintf(ip_limit, sizeof ip_limit, "%d", cfg->login_max_failures * 4);
-	res = db_exec(c, &stmt_throttle_account, 3, pa);
+	snprintf(slow, sizeof slow, "%d", cfg->login_slowdown_max);
+	res = db_exec(c, &stmt_reserve, 5, p);
 	if (!res)
 		return -1;
-	n = atoi(PQgetvalue(res, 0, 0));
-	if (n >= cfg->login_max_failures)
-		wait = atoi(PQgetvalue(res, 0, 1));
+	snprintf(attempt, 37, "%s", PQgetvalue(res, 0, 0));
+	*retry_after = atoi(PQgetvalue(res, 0, 1));
+	*slow_ms = atoi(PQgetvalue(res, 0, 2));
 	PQclear(res);
-	res = db_exec(c, &stmt_throttle_ip, 3, pi);
-	if (!res)
-		return -1;
-	n = atoi(PQgetvalue(res, 0, 0));
-	if (n >= cfg->login_max_failures * 4 && atoi(PQgetvalue(res, 0, 1)) > wait)
-		wait = atoi(PQgetvalue(res, 0, 1));
-	PQclear(res);
-	*retry_after = wait > 0 ? wait : 0;
-	return wait > 0;
+	return 0;
 }
 
 /*
- * The attempt, its audit row and (after a success with outdated Argon2 costs)
- * the re-hashed password commit together, whatever the outcome.
+ * The attempt's outcome, its audit row and (after a success with outdated
+ * Argon2 costs) the re-hashed password commit together.
  */
 static void
-accounts_record_attempt(db_conn *c, const char *email, const char *ip, int ok,
-			const char *user_id, const char *reason, const char *rehash)
+accounts_settle(db_conn *c, const char *attempt, const char *email, const char *ip, int ok,
+		const char *user_id, const char *reason, const char *rehash)
 {
-	const char *p[3] = {email, ip, ok ? "t" : "f"};
+	const char *p[3] = {attempt, ok ? "t" : "f", ok ? "ok" : reason};
 	const char *pr[2] = {user_id, rehash};
 
 	if (db_begin(c) != 0)
 		return;
-	if (db_run(c, &stmt_attempt_insert, 3, p) != 0 ||
+	if (db_run(c, &stmt_attempt_settle, 3, p) != 0 ||
 	    (ok && db_run(c, &stmt_login_ok, 1, &user_id) != 0) ||
 	    (ok && rehash && db_run(c, &stmt_rehash, 2, pr) != 0) ||
 	    audit_record(c, user_id, ok ? "sign_in" : "sign_in_failed", "user", user_id,
-			 ok ? json_pack("{s:s, s:s}", "email", email, "ip", ip)
-			    : json_pack("{s:s, s:s, s:s}", "email", email, "ip", ip, "reason",
+			 ok ? json_pack("{s:s?, s:s}", "email", email, "ip", ip)
+			    : json_pack("{s:s?, s:s, s:s}", "email", email, "ip", ip, "reason",
 					reason)) != 0 ||
 	    db_commit(c) != 0) {
 		log_error("accounts: cannot record sign-in attempt: %s", db_error_message(c));
@@ -147,73 +150,122 @@ accounts_record_attempt(db_conn *c, const char *email, const char *ip, int ok,
 	}
 }
 
-enum signin_result
-accounts_sign_in(db_conn *c, const struct config *cfg, const char *email_in,
-		 const char *password, const char *ip, char user_id[37], int *retry_after)
+/*
+ * The attempt after the throttle let it through: the user, the Argon2 check
+ * (against the dummy hash for an unknown e-mail: the same work, the same
+ * wait) and the settle. No connection is kept while the check waits and runs.
+ */
+static enum signin_result
+accounts_check(db_conn *c, const struct config *cfg, const char *attempt, const char *email,
+	       const char *password, const char *ip, char user_id[37])
 {
-	char *email = normalise_email(email_in);
 	const char *p[1] = {email};
-	PGresult *res;
+	PGresult *res = db_exec(c, &stmt_user_by_email, 1, p);
 	enum signin_result result = SIGNIN_BAD;
 	const char *reason = "unknown e-mail";
+	const char *hash = NULL;
 	char *fresh = NULL;
-	int throttled;
+	int match, active = 0;
 
-	*retry_after = 0;
-	user_id[0] = '\0';
-	if (!email) {
-		/* Nothing to look up, but do the same work as a wrong password. */
-		password_verify(accounts_dummy_hash, password ? password : "");
-		return SIGNIN_BAD;
-	}
-	throttled = accounts_throttle(c, cfg, email, ip, retry_after);
-	if (throttled < 0) {
-		free(email);
+	if (!res)
 		return SIGNIN_ERROR;
-	}
-	if (throttled) {
-		accounts_record_attempt(c, email, ip, 0, NULL, "throttled", NULL);
-		free(email);
-		return SIGNIN_THROTTLED;
-	}
-	res = db_exec(c, &stmt_user_by_email, 1, p);
-	if (!res) {
-		free(email);
-		return SIGNIN_ERROR;
-	}
 	if (PQntuples(res) == 1) {
-		const char *hash = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
-		int active = PQgetvalue(res, 0, 2)[0] == 't';
-		int match = password_verify(hash ? hash : accounts_dummy_hash, password);
-
 		snprintf(user_id, 37, "%s", PQgetvalue(res, 0, 0));
-		if (!hash)
-			reason = "no password set";
-		else if (!match)
-			reason = "wrong password";
-		else if (!active)
-			reason = "deactivated";
-		else
-			result = SIGNIN_OK;
-		if (result == SIGNIN_OK && password_needs_rehash(cfg, hash))
-			fresh = password_hash(cfg, password);
-	} else {
-		password_verify(accounts_dummy_hash, password);
+		hash = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+		active = PQgetvalue(res, 0, 2)[0] == 't';
 	}
+	db_release(c);
+	match = password_verify(hash ? hash : accounts_dummy_hash, password);
+	if (!user_id[0])
+		reason = "unknown e-mail";
+	else if (!hash)
+		reason = "no password set";
+	else if (!match)
+		reason = "wrong password";
+	else if (!active)
+		reason = "deactivated";
+	else
+		result = SIGNIN_OK;
+	if (result == SIGNIN_OK && password_needs_rehash(cfg, hash))
+		fresh = password_hash(cfg, password);
+	accounts_settle(c, attempt, email, ip, result == SIGNIN_OK, user_id[0] ? user_id : NULL,
+			reason, fresh);
 	PQclear(res);
-	accounts_record_attempt(c, email, ip, result == SIGNIN_OK, user_id[0] ? user_id : NULL,
-				reason, fresh);
 	free(fresh);
 	if (result != SIGNIN_OK)
 		user_id[0] = '\0';
-	free(email);
+	metrics_signin(result == SIGNIN_OK ? "ok" : "failed");
 	return result;
 }
 
+/*
+ * Order matters: the gate first (a full line is refused before the database
+ * is asked anything), then the throttle, which counts the attempt whatever
+ * it is, then the check. An account being guessed from many addresses is
+ * slowed outside the gate, so its attempts never hold up anyone else's.
+ */
+enum signin_result
+accounts_sign_in(db_conn *c, const struct config *cfg, const char *email_in, const char *password,
+		 const char *ip, char user_id[37], int *retry_after)
+{
+	char *email = NULL;
+	char attempt[37];
+	enum signin_result r;
+	int slow_ms = 0, rc;
+
+	*retry_after = 0;
+	user_id[0] = '\0';
+	rc = offload_gate_enter(&accounts_gate, 1);
+	if (rc == OFFLOAD_BUSY) {
+		/* Refused before anything was asked or checked: not an attempt that counts. */
+		metrics_signin("busy");
+		*retry_after = ACCOUNTS_BUSY_RETRY;
+		return SIGNIN_BUSY;
+	}
+	if (rc != 0)
+		return SIGNIN_ERROR; /* the client went away while it waited */
+	email = normalise_email(email_in);
+	if (accounts_reserve(c, cfg, email, ip, attempt, retry_after, &slow_ms) != 0) {
+		r = SIGNIN_ERROR;
+	} else if (*retry_after > 0) {
+		metrics_signin("throttled");
+		r = SIGNIN_THROTTLED;
+	} else if (!email || !password || !*password) {
+		/* Nothing to check, so no Argon2 spent; the attempt still counted. */
+		accounts_settle(c, attempt, email, ip, 0, NULL, "blank", NULL);
+		metrics_signin("blank");
+		r = SIGNIN_BLANK;
+	} else {
+		if (slow_ms > 0) {
+			metrics_signin("slowed");
+			offload_gate_leave(&accounts_gate);
+			db_release(c);
+			if (offload_sleep((unsigned)slow_ms) != 0 ||
+			    offload_gate_enter(&accounts_gate, 0) != 0) {
+				free(email);
+				return SIGNIN_ERROR;
+			}
+		}
+		r = accounts_check(c, cfg, attempt, email, password, ip, user_id);
+	}
+	offload_gate_leave(&accounts_gate);
+	free(email);
+	return r;
+}
+
 int
-accounts_session_create(db_conn *tx, const struct config *cfg, const char *user_id,
-			const char *ip, const char *user_agent, char token[65], char csrf[65],
-			char session_id[37])
+accounts_signed_in(db_conn *tx, const char *user_id, const char *ip)
+{
+	const char *p[2] = {user_id, ip};
+
+	return db_run(tx, &stmt_attempt_other, 2, p) != 0 || db_run(tx, &stmt_login_ok, 1, p) != 0
+		   ? -1
+		   : 0;
+}
+
+int
+accounts_session_create(db_conn *tx, const struct config *cfg, const char *user_id, const char *ip,
+			const char *user_agent, char token[65], char csrf[65], char session_id[37])
 {
 	char hours[16];
 	const char *p[6] = {token, user_id, csrf, hours, ip, user_agent};

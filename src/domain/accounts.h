@@ -29,9 +29,11 @@ struct auth_user {
 
 enum signin_result {
 	SIGNIN_OK,
-	SIGNIN_BAD,       /* wrong e-mail, wrong password or deactivated: one message for all */
+	SIGNIN_BAD,	  /* wrong e-mail, wrong password or deactivated: one message for all */
+	SIGNIN_BLANK,	  /* no e-mail or no password given (still counted) */
 	SIGNIN_THROTTLED, /* too many failures; *retry_after seconds */
-	SIGNIN_ERROR,     /* database trouble */
+	SIGNIN_BUSY,	  /* the password-check queue is full; *retry_after seconds */
+	SIGNIN_ERROR,	  /* database trouble */
 };
 
 /* Prepares the dummy hash that keeps an unknown e-mail as slow as a wrong password. */
@@ -39,12 +41,21 @@ void accounts_init(const struct config *cfg);
 
 /*
  * Checks the credentials, records the attempt and its audit row, and
- * re-hashes a password stored with older Argon2 costs. On SIGNIN_OK user_id
- * holds the user. Runs its own transaction.
+ * re-hashes a password stored with older Argon2 costs. Every call is an
+ * attempt that counts, whatever the e-mail (blank too): the throttle
+ * (migrations/0005_signin_throttle.sql) is asked first, in one statement that
+ * also records it. On SIGNIN_OK user_id holds the user. No connection or
+ * transaction is held while the password is checked.
  */
 enum signin_result accounts_sign_in(db_conn *c, const struct config *cfg, const char *email,
 				    const char *password, const char *ip, char user_id[37],
 				    int *retry_after);
+
+/*
+ * In tx: user_id has just signed in some other way (a password-reset link):
+ * the sign-in is recorded (last sign-in, and the account's throttle cleared).
+ */
+int accounts_signed_in(db_conn *tx, const char *user_id, const char *ip);
 
 /* Creates a session row in tx; token (the cookie value) and csrf are filled. */
 int accounts_session_create(db_conn *tx, const struct config *cfg, const char *user_id,

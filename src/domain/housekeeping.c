@@ -7,6 +7,9 @@
  * shows the shape every job has: all writes on job->db inside the worker's
  * transaction, no COMMIT, a result the worker stores with the job.
  *
+ * Sign-in attempts older than two days go too: the throttle looks back
+ * one day at most.
+ *
  * Reset links are kept a day past their expiry so that a user clicking an
  * old link is told "this link has expired" rather than "unknown link".
  */
@@ -18,6 +21,9 @@
 
 DB_STMT(st_purge_sessions, "DELETE FROM sessions WHERE expires_at < now()");
 DB_STMT(st_purge_resets, "DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'");
+/* The throttle looks back one day at most (migrations/0005); the audit log keeps the history. */
+DB_STMT(st_purge_attempts,
+	"DELETE FROM login_attempts WHERE created_at < now() - interval '2 days'");
 
 static int housekeeping_purge(struct job *job);
 static int housekeeping_delete(struct job *job, db_stmt *st, long long *count);
@@ -39,13 +45,15 @@ housekeeping_delete(struct job *job, db_stmt *st, long long *count)
 static int
 housekeeping_purge(struct job *job)
 {
-	long long sessions = 0, resets = 0;
+	long long sessions = 0, resets = 0, attempts = 0;
 
 	if (housekeeping_delete(job, &st_purge_sessions, &sessions) != 0 ||
-	    housekeeping_delete(job, &st_purge_resets, &resets) != 0)
+	    housekeeping_delete(job, &st_purge_resets, &resets) != 0 ||
+	    housekeeping_delete(job, &st_purge_attempts, &attempts) != 0)
 		return JOBS_FAILED;
-	job->result = json_pack("{s:I, s:I}", "sessions_deleted", (json_int_t)sessions,
-				"resets_deleted", (json_int_t)resets);
+	job->result =
+	    json_pack("{s:I, s:I, s:I}", "sessions_deleted", (json_int_t)sessions, "resets_deleted",
+		      (json_int_t)resets, "sign_in_attempts_deleted", (json_int_t)attempts);
 	return JOBS_DONE;
 }
 

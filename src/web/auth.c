@@ -9,23 +9,34 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/url.h"
 #include "core/render.h"
 #include "domain/accounts.h"
 #include "web/routes.h"
 #include "web/session.h"
 
 static const char *auth_safe_next(const char *next);
+static void auth_wait_words(char *out, size_t size, int seconds);
 static void auth_login_form(struct request *req, unsigned status, const char *email,
 			    const char *next, const char *error);
 
-/* Only a local path may be a redirect target: "/x" yes, "//evil" or "http://" no. */
+/* Only a path on this origin may be a redirect target (url_is_local_path); else home. */
 static const char *
 auth_safe_next(const char *next)
 {
-	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
-	    strpbrk(next, "\r\n"))
-		return "/";
-	return next;
+	return url_is_local_path(next) ? next : "/";
+}
+
+/* "30 seconds", "2 minutes", "15 minutes": what a person waits, rounded up. */
+static void
+auth_wait_words(char *out, size_t size, int seconds)
+{
+	int minutes = (seconds + 59) / 60;
+
+	if (seconds < 60)
+		snprintf(out, size, "%d second%s", seconds, seconds == 1 ? "" : "s");
+	else
+		snprintf(out, size, "%d minute%s", minutes, minutes == 1 ? "" : "s");
 }
 
 static void
@@ -64,33 +75,39 @@ web_auth_login(struct request *req)
 	const char *email = req_form(req, "email");
 	const char *password = req_form(req, "password");
 	const char *next = req_form(req, "next");
-	char user_id[37], msg[160];
+	char user_id[37], msg[200], wait[32], header[16];
 	int retry_after = 0;
-	db_conn *db;
+	db_conn *db = req_db(req);
 
-	if (!email || !*email || !password || !*password) {
-		auth_login_form(req, 422, email, next, "Enter your e-mail address and password.");
-		return;
-	}
-	db = req_db(req);
 	if (!db) {
 		render_db_error(req, NULL);
 		return;
 	}
+	/* Every attempt counts, a blank one too: the throttle is asked before anything else. */
 	switch (accounts_sign_in(db, req_config(req), email, password, req_client_ip(req), user_id,
 				 &retry_after)) {
 	case SIGNIN_OK:
 		break;
+	case SIGNIN_BLANK:
+		auth_login_form(req, 422, email, next, "Enter your e-mail address and password.");
+		return;
 	case SIGNIN_BAD:
-		auth_login_form(req, 401, email, next, "The e-mail address or password is incorrect.");
+		auth_login_form(req, 401, email, next,
+				"The e-mail address or password is incorrect.");
 		return;
 	case SIGNIN_THROTTLED:
-		snprintf(msg, sizeof msg,
-			 "Too many failed sign-ins. Try again in %d second%s.", retry_after,
-			 retry_after == 1 ? "" : "s");
-		snprintf(user_id, sizeof user_id, "%d", retry_after);
-		resp_header(req, "Retry-After", user_id);
+		auth_wait_words(wait, sizeof wait, retry_after);
+		snprintf(msg, sizeof msg, "Too many failed sign-ins. Try again in %s.", wait);
+		snprintf(header, sizeof header, "%d", retry_after);
+		resp_header(req, "Retry-After", header);
 		auth_login_form(req, 429, email, next, msg);
+		return;
+	case SIGNIN_BUSY:
+		snprintf(header, sizeof header, "%d", retry_after);
+		resp_header(req, "Retry-After", header);
+		auth_login_form(
+		    req, 503, email, next,
+		    "Many people are signing in right now. Try again in a few seconds.");
 		return;
 	case SIGNIN_ERROR:
 		render_db_error(req, db);

@@ -261,8 +261,10 @@ web_password_reset(struct request *req)
 		state = RESETS_ERROR;
 	} else {
 		state = resets_complete(db, token, hash, user_id);
+		/* A sign-in like any other: last sign-in shown, the account's throttle cleared. */
 		if (state == RESETS_OK &&
-		    (session_begin(req, db, user_id) != 0 || db_commit(db) != 0))
+		    (accounts_signed_in(db, user_id, req_client_ip(req)) != 0 ||
+		     session_begin(req, db, user_id) != 0 || db_commit(db) != 0))
 			state = RESETS_ERROR;
 		if (state != RESETS_OK)
 			db_rollback(db);

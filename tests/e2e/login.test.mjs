@@ -214,6 +214,37 @@ describe('sign-in page and layout', { timeout: 300_000 }, () => {
     }
   });
 
+  test('a hostile next after sign-in keeps Chromium on this site', { timeout: 60_000 }, async () => {
+    // The security probe's request: a tab in next made "/\t/evil.invalid" — "//evil.invalid" to a browser.
+    const { page, problems, context } = await newPage(browser);
+    const offsite = [];
+    page.on('request', (req) => {
+      if (new URL(req.url()).origin !== server.baseURL) offsite.push(req.url());
+    });
+    try {
+      await page.goto(`${server.baseURL}/login?next=/%09/evil.invalid/phish`);
+      await page.getByLabel('Email', { exact: true }).fill(ADMIN_EMAIL);
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
+      assert.equal(new URL(page.url()).origin, server.baseURL, `left for ${page.url()}`);
+      assert.deepEqual(offsite, [], 'no request left this site');
+      assert.equal(await page.locator('header form[action="/logout"]').count(), 1, 'signed in');
+      // A next on this site is honoured.
+      await page.locator('header form[action="/logout"]').getByRole('button').click();
+      await page.waitForURL(/\/login/);
+      await page.goto(`${server.baseURL}/login?next=${encodeURIComponent('/segments?q=x')}`);
+      await page.getByLabel('Email', { exact: true }).fill(ADMIN_EMAIL);
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
+      assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/segments?q=x');
+      await page.locator('header form[action="/logout"]').getByRole('button').click();
+      await page.waitForURL(/\/login/);
+      assertClean(problems, 'hostile next');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('popup and panel regions open over the page and close with Escape', { timeout: 60_000 }, async () => {
     const { page, problems, context } = await newPage(browser);
     try {

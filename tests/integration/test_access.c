@@ -22,8 +22,8 @@
 #include "web/routes.h"
 
 #define NROLES 6
-static const char *const role_names[NROLES] = {"Admin", "Segment Owner", "Researcher",
-					       "Approver", "SDR", "Marketing"};
+static const char *const role_names[NROLES] = {"Admin",	   "Segment Owner", "Researcher",
+					       "Approver", "SDR",	    "Marketing"};
 static const char *const test_password = "correct horse battery 9";
 
 static struct itest_server srv;
@@ -276,31 +276,12 @@ test_grant_change_applies_without_restart(void **state)
 	assert_int_equal(probe(target, 5, path.data), ALLOWED);
 	/* the whole walk agrees with the changed grants too */
 	walk(&checked);
-	sql_ok("DELETE FROM role_permissions WHERE role_id = (SELECT id FROM roles WHERE name = $1) "
-	       "AND permission_id = (SELECT id FROM permissions WHERE module || '.' || action = $2)",
-	       2, grant);
+	sql_ok(
+	    "DELETE FROM role_permissions WHERE role_id = (SELECT id FROM roles WHERE name = $1) "
+	    "AND permission_id = (SELECT id FROM permissions WHERE module || '.' || action = $2)",
+	    2, grant);
 	assert_int_equal(probe(target, 5, path.data), FORBIDDEN_PERMISSION);
 	buf_free(&path);
-}
-
-/* GET /login: the anonymous CSRF cookie and field. */
-static void
-login_form(char pre[65], char field[65])
-{
-	char url[256], *cookie, *v;
-	struct itest_resp r;
-
-	snprintf(url, sizeof url, "%s/login", srv.base_url);
-	assert_int_equal(itest_http("GET", url, NULL, NULL, 0, &r), 0);
-	cookie = itest_cookie(&r, "spanner_pre");
-	assert_non_null(cookie);
-	assert_int_equal(strlen(cookie), 64);
-	snprintf(pre, 65, "%s", cookie);
-	v = strstr(r.body.data, "name=\"csrf_token\" value=\"");
-	assert_non_null(v);
-	assert_int_equal(sscanf(v, "name=\"csrf_token\" value=\"%64[0-9a-f]\"", field), 1);
-	free(cookie);
-	itest_resp_free(&r);
 }
 
 /* POST /login; returns the status and, on success, the new session token. */
@@ -313,9 +294,9 @@ sign_in(const char *email, const char *password, const char *extra_cookie, char 
 	char *set;
 	long status;
 
-	login_form(pre, field);
-	snprintf(cookie, sizeof cookie, "Cookie: spanner_pre=%s%s%s", pre,
-		 extra_cookie ? "; " : "", extra_cookie ? extra_cookie : "");
+	itest_public_form(srv.base_url, "/login", pre, field);
+	snprintf(cookie, sizeof cookie, "Cookie: spanner_pre=%s%s%s", pre, extra_cookie ? "; " : "",
+		 extra_cookie ? extra_cookie : "");
 	snprintf(body, sizeof body, "email=%s&password=%s&csrf_token=%s", email, password, field);
 	snprintf(url, sizeof url, "%s/login", srv.base_url);
 	assert_int_equal(itest_http("POST", url, headers, body, strlen(body), &r), 0);
@@ -482,13 +463,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_route_every_role),
-		cmocka_unit_test(test_grant_change_applies_without_restart),
-		cmocka_unit_test(test_csrf_required_on_every_mutating_route),
-		cmocka_unit_test(test_session_fixation),
-		cmocka_unit_test(test_deactivated_user_refused_at_once),
-		cmocka_unit_test(test_throttle_kicks_in_and_lifts),
-		cmocka_unit_test(test_no_secrets_anywhere),
+	    cmocka_unit_test(test_every_route_every_role),
+	    cmocka_unit_test(test_grant_change_applies_without_restart),
+	    cmocka_unit_test(test_csrf_required_on_every_mutating_route),
+	    cmocka_unit_test(test_session_fixation),
+	    cmocka_unit_test(test_deactivated_user_refused_at_once),
+	    cmocka_unit_test(test_throttle_kicks_in_and_lifts),
+	    cmocka_unit_test(test_no_secrets_anywhere),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

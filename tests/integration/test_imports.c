@@ -372,18 +372,6 @@ assert_mentions(const char *msg, const char *needle, const char *what)
 
 /* ================================================================ helpers: CSV */
 
-static const char *
-testdata(const char *rel)
-{
-	static char path[4096];
-	const char *base = getenv("SPANNER_TESTDATA");
-
-	if (!base || !*base)
-		base = "../shared/testdata";
-	snprintf(path, sizeof path, "%s/%s", base, rel);
-	return path;
-}
-
 static void
 read_file(const char *path, buf *out)
 {
@@ -455,7 +443,7 @@ csv_file_rows(const char *rel)
 	buf b = BUF_INIT;
 	json_t *rows;
 
-	read_file(testdata(rel), &b);
+	read_file(itest_testdata(rel), &b);
 	rows = csv_rows(b.data, b.len);
 	buf_free(&b);
 	return rows;
@@ -1596,7 +1584,7 @@ static void
 test_naughty_strings(void **state)
 {
 	json_error_t err;
-	json_t *list = json_load_file(testdata("naughty-strings/blns.json"), 0, &err);
+	json_t *list = json_load_file(itest_testdata("naughty-strings/blns.json"), 0, &err);
 	json_t *rows = json_array(), *b, *header = json_array();
 	char batch[37], path[160];
 	struct itest_resp r;
@@ -1827,7 +1815,7 @@ feature_docstring(const char *feature, const char *scenario, buf *out)
 	int in_scenario = 0, in_doc = 0, first = 1;
 
 	snprintf(rel, sizeof rel, "csvlint-fixtures/features/%s.feature", feature);
-	read_file(testdata(rel), &f);
+	read_file(itest_testdata(rel), &f);
 	snprintf(want, sizeof want, "Scenario: %s", scenario);
 	for (line = f.data; line && *line; line = p ? p + 1 : NULL) {
 		const char *s = line;
@@ -1950,7 +1938,7 @@ test_csvlint(void **state)
 
 		if (c->fixture) {
 			snprintf(rel, sizeof rel, "csvlint-fixtures/fixtures/%s", c->fixture);
-			read_file(testdata(rel), &src);
+			read_file(itest_testdata(rel), &src);
 			snprintf(what, sizeof what, "csvlint %s as %s", c->fixture, c->filename);
 		} else {
 			feature_docstring(c->feature, c->scenario, &src);

@@ -62,6 +62,18 @@ itest_conninfo(void)
 	return c;
 }
 
+const char *
+itest_testdata(const char *rel)
+{
+	static char path[4096];
+	const char *base = getenv("SPANNER_TESTDATA");
+
+	if (!base || !*base)
+		base = "../shared/testdata";
+	snprintf(path, sizeof path, "%s/%s", base, rel);
+	return path;
+}
+
 PGconn *
 itest_pg(void)
 {
@@ -208,6 +220,47 @@ itest_resp_free(struct itest_resp *r)
 {
 	buf_free(&r->headers);
 	buf_free(&r->body);
+}
+
+void
+itest_public_form(const char *base, const char *path, char pre[65], char field[65])
+{
+	char url[512], *cookie, *v;
+	struct itest_resp r;
+
+	snprintf(url, sizeof url, "%s%s", base, path);
+	if (itest_http("GET", url, NULL, NULL, 0, &r) != 0)
+		fail_msg("GET %s failed", url);
+	cookie = itest_cookie(&r, "spanner_pre");
+	v = r.body.data ? strstr(r.body.data, "name=\"csrf_token\" value=\"") : NULL;
+	if (!cookie || strlen(cookie) != 64 || !v ||
+	    sscanf(v, "name=\"csrf_token\" value=\"%64[0-9a-f]\"", field) != 1)
+		fail_msg("GET %s: no anonymous CSRF cookie and field (status %ld)", url, r.status);
+	snprintf(pre, 65, "%s", cookie);
+	free(cookie);
+	itest_resp_free(&r);
+}
+
+int
+itest_sign_in_post(const char *base, const char *fields, const char *const *headers,
+		   struct itest_resp *out)
+{
+	char pre[65], field[65], url[512], cookie[128];
+	const char *all[16] = {cookie, "Content-Type: application/x-www-form-urlencoded"};
+	buf body = BUF_INIT;
+	size_t n = 2;
+	int rc;
+
+	itest_public_form(base, "/login", pre, field);
+	snprintf(cookie, sizeof cookie, "Cookie: spanner_pre=%s", pre);
+	for (; headers && *headers && n < 15; headers++)
+		all[n++] = *headers;
+	all[n] = NULL;
+	buf_printf(&body, "csrf_token=%s&%s", field, fields);
+	snprintf(url, sizeof url, "%s/login", base);
+	rc = itest_http("POST", url, all, body.data, body.len, out);
+	buf_free(&body);
+	return rc;
 }
 
 int

@@ -38,6 +38,13 @@ char *itest_sql_value(const char *sql, int n, const char *const *params);
 /* That value as a number; -1 when there is none. */
 long itest_sql_count(const char *sql, int n, const char *const *params);
 
+/*
+ * The path of rel in the shared test material: $SPANNER_TESTDATA (set by
+ * tests/run-all), or ../shared/testdata from the project root. Static
+ * storage: the next call overwrites it.
+ */
+const char *itest_testdata(const char *rel);
+
 /* The test database's conninfo; NULL (and a message) when not run by tests/run-all. */
 const char *itest_conninfo(void);
 PGconn *itest_pg(void);
@@ -57,8 +64,8 @@ int itest_server_stop(struct itest_server *s);
  * One HTTP request. headers: NULL-terminated "Name: value" list (may be NULL);
  * body may be NULL. Returns 0 when a response arrived.
  */
-int itest_http(const char *method, const char *url, const char *const *headers,
-	       const char *body, size_t body_len, struct itest_resp *out);
+int itest_http(const char *method, const char *url, const char *const *headers, const char *body,
+	       size_t body_len, struct itest_resp *out);
 /* Value of a response header (case-insensitive name), malloc'ed, or NULL. */
 char *itest_header(const struct itest_resp *r, const char *name);
 /* The response's last Set-Cookie for name, "name=value; attributes" (malloc'ed), or NULL. */
@@ -66,6 +73,20 @@ char *itest_set_cookie(const struct itest_resp *r, const char *name);
 /* The value the response's last Set-Cookie gives cookie name (malloc'ed), or NULL. */
 char *itest_cookie(const struct itest_resp *r, const char *name);
 void itest_resp_free(struct itest_resp *r);
+
+/*
+ * GET path (a public form page such as "/login") on the server at base: its
+ * anonymous CSRF cookie (spanner_pre) and the form's csrf_token field. Fails
+ * the running test when either is missing.
+ */
+void itest_public_form(const char *base, const char *path, char pre[65], char field[65]);
+/*
+ * POST /login at base with a fresh form: fields are the urlencoded fields
+ * after the CSRF token ("email=...&password=..."), headers more request
+ * headers (NULL-terminated, may be NULL). The response is out's. 0 or -1.
+ */
+int itest_sign_in_post(const char *base, const char *fields, const char *const *headers,
+		       struct itest_resp *out);
 /* 1 when the file contains needle. */
 int itest_file_contains(const char *path, const char *needle);
 

@@ -32,6 +32,7 @@
 
 #include "core/buf.h"
 #include "core/csvin.h"
+#include "itest.h"
 
 /* Records as read: an array of arrays of strings, and the line each one started on. */
 struct collected {
@@ -40,7 +41,6 @@ struct collected {
 	size_t stop_after; /* 0: never stop; else return 42 after that many records */
 };
 
-static const char *testdata(const char *rel);
 static int collect(void *ctx, size_t line, char **fields, const size_t *lens, size_t n);
 static json_t *as_objects(json_t *records);
 static int read_file(const char *path, buf *out);
@@ -89,18 +89,6 @@ static const struct {
 };
 
 /* ---------------------------------------------------------------- helpers */
-
-static const char *
-testdata(const char *rel)
-{
-	static char path[4096];
-	const char *base = getenv("SPANNER_TESTDATA");
-
-	if (!base || !*base)
-		base = "../shared/testdata";
-	snprintf(path, sizeof path, "%s/%s", base, rel);
-	return path;
-}
 
 static int
 collect(void *ctx, size_t line, char **fields, const size_t *lens, size_t n)
@@ -216,9 +204,9 @@ test_spectrum(void **state)
 
 	(void)state;
 	/* every file in the folder has a row in the table: none is skipped unseen */
-	d = opendir(testdata("csv-spectrum/csvs"));
+	d = opendir(itest_testdata("csv-spectrum/csvs"));
 	if (!d)
-		fail_msg("cannot open %s (set SPANNER_TESTDATA)", testdata("csv-spectrum/csvs"));
+		fail_msg("cannot open %s (set SPANNER_TESTDATA)", itest_testdata("csv-spectrum/csvs"));
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		int known = 0;
@@ -244,10 +232,10 @@ test_spectrum(void **state)
 		int rc;
 		size_t k;
 
-		snprintf(csv, sizeof csv, "%s", testdata(""));
+		snprintf(csv, sizeof csv, "%s", itest_testdata(""));
 		snprintf(csv + strlen(csv), sizeof csv - strlen(csv), "csv-spectrum/csvs/%s.csv",
 			 spectrum_lines[i].name);
-		snprintf(jsonp, sizeof jsonp, "%s", testdata(""));
+		snprintf(jsonp, sizeof jsonp, "%s", itest_testdata(""));
 		snprintf(jsonp + strlen(jsonp), sizeof jsonp - strlen(jsonp),
 			 "csv-spectrum/json/%s.json", spectrum_lines[i].name);
 		checked++;

@@ -31,6 +31,7 @@
 
 #include "core/buf.h"
 #include "domain/normalise.h"
+#include "itest.h"
 
 struct pair {
 	const char *in;
@@ -56,7 +57,6 @@ static const struct {
 #define N_FUNCTIONS (sizeof(functions) / sizeof(functions[0]))
 #define TABLE(fn, t) check_table(#fn, fn, t, sizeof(t) / sizeof(t[0]))
 
-static const char *testdata(const char *rel);
 static void check_table(const char *name, normaliser fn, const struct pair *t, size_t n);
 static int is_utf8(const char *s, size_t len);
 static const char *check_properties(size_t f, const char *in, size_t in_len);
@@ -83,18 +83,6 @@ static void test_wpt_inputs(void **state);
 static void test_generated(void **state);
 
 /* ---------------------------------------------------------------- helpers */
-
-static const char *
-testdata(const char *rel)
-{
-	static char path[4096];
-	const char *base = getenv("SPANNER_TESTDATA");
-
-	if (!base || !*base)
-		base = "../shared/testdata";
-	snprintf(path, sizeof(path), "%s/%s", base, rel);
-	return path;
-}
 
 /* Runs the whole table and reports every wrong row, not just the first. */
 static void
@@ -413,7 +401,7 @@ test_multiline_naughty(void **state)
 	    {"\n \n", " \n\n\n ", "\n\n"},
 	};
 	json_error_t err;
-	json_t *list = json_load_file(testdata("naughty-strings/blns.json"), JSON_ALLOW_NUL, &err);
+	json_t *list = json_load_file(itest_testdata("naughty-strings/blns.json"), JSON_ALLOW_NUL, &err);
 	size_t i, k, n, f, broken = 0, checked = 0;
 	json_t *v;
 	buf b = BUF_INIT;
@@ -421,7 +409,7 @@ test_multiline_naughty(void **state)
 	(void)state;
 	if (!list)
 		fail_msg("cannot read %s: %s (set SPANNER_TESTDATA)",
-			 testdata("naughty-strings/blns.json"), err.text);
+			 itest_testdata("naughty-strings/blns.json"), err.text);
 	for (f = 0; f < N_FUNCTIONS && functions[f].fn != normalise_multiline; f++)
 		;
 	n = json_array_size(list);
@@ -844,14 +832,14 @@ static void
 test_naughty_strings(void **state)
 {
 	json_error_t err;
-	json_t *list = json_load_file(testdata("naughty-strings/blns.json"), JSON_ALLOW_NUL, &err);
+	json_t *list = json_load_file(itest_testdata("naughty-strings/blns.json"), JSON_ALLOW_NUL, &err);
 	size_t i, n, broken = 0;
 	json_t *v;
 
 	(void)state;
 	if (!list)
 		fail_msg("cannot read %s: %s (set SPANNER_TESTDATA)",
-			 testdata("naughty-strings/blns.json"), err.text);
+			 itest_testdata("naughty-strings/blns.json"), err.text);
 	n = json_array_size(list);
 	json_array_foreach(list, i, v)
 	{
@@ -870,14 +858,14 @@ static void
 test_wpt_inputs(void **state)
 {
 	json_error_t err;
-	json_t *list = json_load_file(testdata("url-wpt/urltestdata.json"), JSON_ALLOW_NUL, &err);
+	json_t *list = json_load_file(itest_testdata("url-wpt/urltestdata.json"), JSON_ALLOW_NUL, &err);
 	size_t i, n = 0, broken = 0;
 	json_t *v, *input;
 
 	(void)state;
 	if (!list)
 		fail_msg("cannot read %s: %s (set SPANNER_TESTDATA)",
-			 testdata("url-wpt/urltestdata.json"), err.text);
+			 itest_testdata("url-wpt/urltestdata.json"), err.text);
 	json_array_foreach(list, i, v)
 	{
 		input = json_object_get(v, "input");

@@ -29,6 +29,7 @@
 #include "domain/normalise.h"
 #include "core/utf8.h"
 #include "domain/validate.h"
+#include "itest.h"
 
 struct verdict {
 	const char *in;
@@ -73,7 +74,6 @@ static const struct {
      "wants a dot in the domain (test@org is RFC5321_TLD in the same set)"},
 };
 
-static const char *testdata(const char *rel);
 static char *read_file(const char *path, size_t *len);
 static const char *between(const char *from, const char *to, const char *open, const char *close,
 			   size_t *len);
@@ -102,18 +102,6 @@ static void test_utf8_next(void **state);
 static void test_year(void **state);
 
 /* ---------------------------------------------------------------- helpers */
-
-static const char *
-testdata(const char *rel)
-{
-	static char path[4096];
-	const char *base = getenv("SPANNER_TESTDATA");
-
-	if (!base || !*base)
-		base = "../shared/testdata";
-	snprintf(path, sizeof(path), "%s/%s", base, rel);
-	return path;
-}
 
 static char *
 read_file(const char *path, size_t *len)
@@ -464,14 +452,14 @@ test_isemail(void **state)
 	size_t len, k, d, total = 0, wrong = 0, deviated = 0, with_nul = 0, trimmed_valid = 0;
 	struct isemail_case c = {0, BUF_INIT, "", ""};
 	struct isemail_category map[N_ISEMAIL_CATEGORIES];
-	char *xml = read_file(testdata("email-isemail/tests.xml"), &len), *n;
+	char *xml = read_file(itest_testdata("email-isemail/tests.xml"), &len), *n;
 	const char *pos = xml;
 	int want, got_valid;
 
 	(void)state;
 	if (!xml)
 		fail_msg("cannot read %s (set SPANNER_TESTDATA)",
-			 testdata("email-isemail/tests.xml"));
+			 itest_testdata("email-isemail/tests.xml"));
 	memcpy(map, isemail_categories, sizeof(map));
 	while (next_isemail(&pos, xml + len, &c)) {
 		total++;
@@ -698,7 +686,7 @@ static void
 test_wpt(void **state)
 {
 	json_error_t err;
-	json_t *list = json_load_file(testdata("url-wpt/urltestdata.json"), JSON_ALLOW_NUL, &err);
+	json_t *list = json_load_file(itest_testdata("url-wpt/urltestdata.json"), JSON_ALLOW_NUL, &err);
 	json_t *v, *input, *base;
 	size_t i, in_len, failures = 0, failures_nul = 0, wrong = 0, http = 0, ordinary = 0,
 			  other_accepted = 0, other_rejected = 0, raw_accepted = 0, raw_tried = 0;
@@ -711,7 +699,7 @@ test_wpt(void **state)
 	(void)state;
 	if (!list)
 		fail_msg("cannot read %s: %s (set SPANNER_TESTDATA)",
-			 testdata("url-wpt/urltestdata.json"), err.text);
+			 itest_testdata("url-wpt/urltestdata.json"), err.text);
 	json_array_foreach(list, i, v)
 	{
 		input = json_object_get(v, "input");
