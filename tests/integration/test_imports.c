@@ -614,7 +614,7 @@ stored_rows(const char *batch)
 	buf_puts(&sql, "SELECT ");
 	for (i = 0; i < COMPANIES_NFIELDS; i++)
 		buf_printf(&sql, "%s%s%s", i ? ", " : "", companies_fields[i].column,
-			   companies_fields[i].kind == CF_YEAR ? "::text" : "");
+			   companies_fields[i].kind == RF_YEAR ? "::text" : "");
 	buf_puts(&sql, " FROM companies WHERE batch_id = $1");
 	r = PQexecParams(pg, sql.data, 1, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
