@@ -48,9 +48,8 @@ static int contact_company(struct contact_ctx *cc, const char *const *values,
 			   struct imports_problems *problems, int *seg_out);
 
 DB_STMT(st_segments, "SELECT id, lower(name) FROM segments");
-DB_STMT(st_companies,
-	"SELECT segment_id || '/' || lower(name), id, left(status, 1) FROM companies "
-	"ORDER BY status <> 'approved', is_duplicate, NOT is_active, created_at, id");
+DB_STMT(st_companies, "SELECT segment_id || '/' || lower(name), id, left(status, 1) FROM companies "
+		      "ORDER BY status <> 'approved', is_duplicate, NOT is_active, created_at, id");
 
 static const struct imports_column contact_columns[CONTACT_COLUMNS] = {
     {"First Name", 1, "Up to 200 characters.", 0},
@@ -211,10 +210,11 @@ contact_company(struct contact_ctx *cc, const char *const *values,
 				 segment);
 			imports_problem(problems, COMPANY_COLUMN, msg);
 		} else if (idx >= 0 && cc->co_status[idx] == 'p') {
-			snprintf(msg, sizeof msg,
-				 "The company “%.*s” is still pending approval: contacts can be added "
-				 "once it is approved.",
-				 utf8_prefix(company, 500), company);
+			snprintf(
+			    msg, sizeof msg,
+			    "The company “%.*s” is still pending approval: contacts can be added "
+			    "once it is approved.",
+			    utf8_prefix(company, 500), company);
 			imports_problem(problems, COMPANY_COLUMN, msg);
 			idx = -1;
 		} else if (idx >= 0 && cc->co_status[idx] != 'a') {

@@ -50,6 +50,13 @@ const struct record_field contacts_fields[CONTACTS_NFIELDS] = {
 	"address_state, address_country, address_zip, primary_timezone, linkedin_url, "            \
 	"linkedin_summary, data_requester_details"
 
+/* The same, read through the alias k where other tables have columns of those names. */
+#define CONTACTS_K_FIELD_COLUMNS                                                                   \
+	"k.first_name, k.last_name, k.email, k.mobile_phone, k.direct_phone, k.job_title, "        \
+	"k.email_2, k.email_active_status, k.lead_source, k.management_level, k.address_street, "  \
+	"k.address_city, k.address_state, k.address_country, k.address_zip, k.primary_timezone, "  \
+	"k.linkedin_url, k.linkedin_summary, k.data_requester_details"
+
 static const char *const contacts_statuses[] = {"uploaded", "approved", "assigned_to_sdr",
 						"meeting_scheduled"};
 static const char *const contacts_status_labels[] = {"Uploaded", "Approved", "Assigned to SDR",
@@ -58,7 +65,7 @@ static const char *const contacts_status_labels[] = {"Uploaded", "Approved", "As
 #define CONTACTS_LIST_SELECT                                                                       \
 	"SELECT k.id, k.first_name, k.last_name, k.email, k.job_title, k.status, "                 \
 	"k.is_duplicate, k.is_active, k.company_id, co.name, k.segment_id, s.name, u.name, "       \
-	"k.assigned_sdr_id, sdr.name, "                                                           \
+	"k.assigned_sdr_id, sdr.name, "                                                            \
 	"to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "          \
 	"to_char(k.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), "                                \
 	"coalesce(k.direct_phone, k.mobile_phone), k.batch_id "                                    \
@@ -76,7 +83,8 @@ static enum contacts_result contacts_db_failure(db_conn *c, json_t *errors);
 static int contacts_ids_array(const char *const *ids, size_t nids, buf *arr, json_t *missing);
 
 DB_STMT(stmt_contact_get,
-	"SELECT k.id, " CONTACTS_FIELD_COLUMNS ", k.company_id, co.name, co.status, k.segment_id, "
+	"SELECT k.id, " CONTACTS_K_FIELD_COLUMNS
+	", k.company_id, co.name, co.status, k.segment_id, "
 	"s.name, k.status, k.assigned_sdr_id, sdr.name, sc.name, "
 	"to_char(k.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), k.is_duplicate, "
 	"k.duplicate_of, k.is_active, k.batch_id, u.name, "
@@ -110,18 +118,21 @@ DB_STMT(stmt_contact_history,
 	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(a.created_at AT TIME ZONE 'UTC', "
 	"'DD Mon YYYY, HH24:MI'), coalesce(u.name, 'the system'), a.created_at, 1 "
 	"FROM audit_logs a LEFT JOIN users u ON u.id = a.actor_id "
-	"WHERE a.entity_type = 'contact' AND a.entity_id = $1 AND (a.details ? 'status' "
-	"OR a.action IN ('approve', 'assign_sdr', 'schedule_meeting')) "
+	"WHERE a.entity_type = 'contact' AND a.entity_id = $1 AND a.action <> 'create' "
+	"AND (a.details ? 'status' OR a.action IN ('approve', 'assign_sdr', 'schedule_meeting')) "
 	"ORDER BY 5, 6");
 /*
- * Bulk approval, one statement: the UPDATE approves only what is still
- * uploaded (a concurrent approver's UPDATE waits on the row lock, then finds
- * it approved and leaves it), and the audit rows are written from exactly
- * the rows it changed.
+ * Bulk approval, one statement: the rows are locked in id order (so two
+ * approvers with overlapping selections queue rather than deadlock), a row
+ * a concurrent approver got first is found approved once its lock is free
+ * and left out, the UPDATE approves only what is still uploaded, and the
+ * audit rows are written from exactly the rows it changed.
  */
 DB_STMT(stmt_contacts_approve,
-	"WITH upd AS (UPDATE contacts k SET status = 'approved', status_changed_by = $1 "
-	"WHERE k.id = ANY ($2::uuid[]) AND k.status = 'uploaded' "
+	"WITH lk AS (SELECT id FROM contacts WHERE id = ANY ($2::uuid[]) AND status = 'uploaded' "
+	"ORDER BY id FOR UPDATE), "
+	"upd AS (UPDATE contacts k SET status = 'approved', status_changed_by = $1 "
+	"FROM lk WHERE k.id = lk.id AND k.status = 'uploaded' "
 	"RETURNING k.id, k.first_name || ' ' || k.last_name AS name, k.email, k.company_id), "
 	"aud AS (INSERT INTO audit_logs (actor_id, action, entity_type, entity_id, details) "
 	"SELECT $1, 'approve', 'contact', id, jsonb_build_object('name', name, 'email', email, "
@@ -201,21 +212,20 @@ contacts_row(PGresult *res, int i)
 	json_t *row;
 
 	buf_printf(&name, "%s %s", first, last);
-	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:b, s:s, s:s, s:s, "
-			"s:s, s:s, s:o, s:o, s:s, s:s, s:o}",
-			"id", PQgetvalue(res, i, 0), "first_name", first, "last_name", last, "name",
-			name.data, "email", PQgetvalue(res, i, 3), "job_title",
-			records_nullable(records_value(res, i, 4)), "phone",
-			records_nullable(records_value(res, i, 17)), "status", status,
-			"status_label", contacts_status_label(status), "is_duplicate",
-			PQgetvalue(res, i, 6)[0] == 't', "is_active", PQgetvalue(res, i, 7)[0] == 't',
-			"company_id", PQgetvalue(res, i, 8), "company", PQgetvalue(res, i, 9),
-			"segment_id", PQgetvalue(res, i, 10), "segment", PQgetvalue(res, i, 11),
-			"created_by", PQgetvalue(res, i, 12), "assigned_sdr_id",
-			records_nullable(records_value(res, i, 13)), "assigned_sdr",
-			records_nullable(records_value(res, i, 14)), "created_at",
-			PQgetvalue(res, i, 15), "created_on", PQgetvalue(res, i, 16), "batch_id",
-			records_nullable(records_value(res, i, 18)));
+	row = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:b, s:s, s:s, s:s, "
+	    "s:s, s:s, s:o, s:o, s:s, s:s, s:o}",
+	    "id", PQgetvalue(res, i, 0), "first_name", first, "last_name", last, "name", name.data,
+	    "email", PQgetvalue(res, i, 3), "job_title", records_nullable(records_value(res, i, 4)),
+	    "phone", records_nullable(records_value(res, i, 17)), "status", status, "status_label",
+	    contacts_status_label(status), "is_duplicate", PQgetvalue(res, i, 6)[0] == 't',
+	    "is_active", PQgetvalue(res, i, 7)[0] == 't', "company_id", PQgetvalue(res, i, 8),
+	    "company", PQgetvalue(res, i, 9), "segment_id", PQgetvalue(res, i, 10), "segment",
+	    PQgetvalue(res, i, 11), "created_by", PQgetvalue(res, i, 12), "assigned_sdr_id",
+	    records_nullable(records_value(res, i, 13)), "assigned_sdr",
+	    records_nullable(records_value(res, i, 14)), "created_at", PQgetvalue(res, i, 15),
+	    "created_on", PQgetvalue(res, i, 16), "batch_id",
+	    records_nullable(records_value(res, i, 18)));
 	json_object_set_new(row, status, json_true()); /* {{#uploaded}} etc. */
 	buf_free(&name);
 	return row;
@@ -262,11 +272,12 @@ contacts_list(db_conn *c, const struct contacts_filter *f, char **next)
 	if (like) {
 		/* the very expressions the trigram indexes were built on */
 		params[n++] = like;
-		buf_printf(&sql,
-			   " AND ((k.first_name || ' ' || k.last_name) ILIKE $%d OR k.email ILIKE $%d "
-			   "OR k.job_title ILIKE $%d OR k.company_id IN (SELECT x.id FROM companies x "
-			   "WHERE x.name ILIKE $%d))",
-			   n, n, n, n);
+		buf_printf(
+		    &sql,
+		    " AND ((k.first_name || ' ' || k.last_name) ILIKE $%d OR k.email ILIKE $%d "
+		    "OR k.job_title ILIKE $%d OR k.company_id IN (SELECT x.id FROM companies x "
+		    "WHERE x.name ILIKE $%d))",
+		    n, n, n, n);
 	}
 	if (!f->show_duplicates)
 		buf_puts(&sql, " AND NOT k.is_duplicate");
@@ -316,11 +327,10 @@ contacts_history(db_conn *c, const char *id)
 
 		if (!status)
 			continue;
-		json_array_append_new(list,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "status", status,
-						"status_label", contacts_status_label(status), "at",
-						PQgetvalue(res, i, 1), "at_text", PQgetvalue(res, i, 2),
-						"by", PQgetvalue(res, i, 3)));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "status", status, "status_label",
+				    contacts_status_label(status), "at", PQgetvalue(res, i, 1),
+				    "at_text", PQgetvalue(res, i, 2), "by", PQgetvalue(res, i, 3)));
 	}
 	PQclear(res);
 	return list;
@@ -452,8 +462,8 @@ contacts_db_failure(db_conn *c, json_t *errors)
 }
 
 enum contacts_result
-contacts_create(db_conn *c, const char *actor, const char *company_id,
-		char *vals[CONTACTS_NFIELDS], char id_out[37], json_t *errors)
+contacts_create(db_conn *c, const char *actor, const char *company_id, char *vals[CONTACTS_NFIELDS],
+		char id_out[37], json_t *errors)
 {
 	const char *p[CONTACTS_NFIELDS + 2];
 	char msg[700];
@@ -563,8 +573,8 @@ contacts_update(db_conn *c, const char *actor, const char *id, const char *compa
 	if (!res)
 		goto fail;
 	PQclear(res);
-	if (audit_record(c, actor, "update", "contact", id, json_pack("{s:o}", "changes", changes)) !=
-		    0 ||
+	if (audit_record(c, actor, "update", "contact", id,
+			 json_pack("{s:o}", "changes", changes)) != 0 ||
 	    db_commit(c) != 0) {
 		changes = NULL;
 		goto fail;
@@ -629,8 +639,9 @@ contacts_approve(db_conn *c, const char *actor, const char *const *ids, size_t n
 		goto fail;
 	for (i = 0; i < PQntuples(res); i++) {
 		json_array_append_new(approved_ids, json_string(PQgetvalue(res, i, 0)));
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:b}", "id", PQgetvalue(res, i, 0),
-						      "name", PQgetvalue(res, i, 1), "approved", 1));
+		json_array_append_new(rows,
+				      json_pack("{s:s, s:s, s:b}", "id", PQgetvalue(res, i, 0),
+						"name", PQgetvalue(res, i, 1), "approved", 1));
 		json_object_set_new(seen, PQgetvalue(res, i, 0), json_true());
 	}
 	napproved = PQntuples(res);
@@ -650,9 +661,7 @@ contacts_approve(db_conn *c, const char *actor, const char *const *ids, size_t n
 			buf_printf(&why, "%s was not approved; try again.", PQgetvalue(res, i, 1));
 		else
 			buf_printf(&why, "%s is already %s (%s, %s).", PQgetvalue(res, i, 1),
-				   strcmp(status, "approved") == 0
-				       ? "approved"
-				       : "past approval",
+				   strcmp(status, "approved") == 0 ? "approved" : "past approval",
 				   PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
 		json_array_append_new(already,
 				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", kid, "name",
@@ -671,7 +680,8 @@ contacts_approve(db_conn *c, const char *actor, const char *const *ids, size_t n
 		}
 	buf_printf(&msg, "%d contact%s approved.", napproved, napproved == 1 ? "" : "s");
 	if (json_array_size(already))
-		buf_printf(&msg, " %zu already approved by someone else.", json_array_size(already));
+		buf_printf(&msg, " %zu already approved by someone else.",
+			   json_array_size(already));
 	if (json_array_size(missing))
 		buf_printf(&msg, " %zu not found.", json_array_size(missing));
 	json_object_set_new(outcome, "approved", json_integer(napproved));

@@ -47,20 +47,20 @@ void contacts_values_free(char *out[CONTACTS_NFIELDS]);
 int contacts_status_valid(const char *s);
 
 struct contacts_filter {
-	const char *q;          /* first/last name, e-mail, job title or company name contains */
+	const char *q; /* first/last name, e-mail, job title or company name contains */
 	const char *segment_id;
 	const char *company_id;
-	const char *status;     /* uploaded | approved | assigned_to_sdr | meeting_scheduled */
-	const char *sdr_id;     /* assigned_sdr_id */
+	const char *status;	/* uploaded | approved | assigned_to_sdr | meeting_scheduled */
+	const char *sdr_id;	/* assigned_sdr_id */
 	const char *created_by; /* the researcher */
-	const char *from;       /* YYYY-MM-DD, inclusive */
-	const char *to;         /* YYYY-MM-DD, inclusive */
+	const char *from;	/* YYYY-MM-DD, inclusive */
+	const char *to;		/* YYYY-MM-DD, inclusive */
 	const char *batch_id;
 	int show_duplicates;
 	int show_inactive;
-	int oldest_first;       /* the approval queue works oldest first */
-	const char *after;      /* keyset cursor from a previous page */
-	int limit;              /* rows per page (≥ 1) */
+	int oldest_first;  /* the approval queue works oldest first */
+	const char *after; /* keyset cursor from a previous page */
+	int limit;	   /* rows per page (≥ 1) */
 };
 
 /* NULL when the filter is usable, else a message for the filter bar. */
@@ -107,8 +107,7 @@ enum contacts_result {
  * its segment is the company's. Audited ('create') in the same transaction.
  */
 enum contacts_result contacts_create(db_conn *c, const char *actor, const char *company_id,
-				     char *vals[CONTACTS_NFIELDS], char id_out[37],
-				     json_t *errors);
+				     char *vals[CONTACTS_NFIELDS], char id_out[37], json_t *errors);
 
 /*
  * Updates the present fields (and moves the contact to company_id when it is

@@ -25,8 +25,7 @@ records_field_json(const struct record_field *f, json_t *value)
 	return json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:i}", "column", f->column,
 			 "label", f->label, "value", value ? value : json_null(), "long",
 			 f->kind == RF_LONG, "url", f->kind == RF_URL, "year", f->kind == RF_YEAR,
-			 "email", f->kind == RF_EMAIL, "required", f->required, "max",
-			 (int)f->max);
+			 "email", f->kind == RF_EMAIL, "required", f->required, "max", (int)f->max);
 }
 
 int
@@ -45,11 +44,16 @@ static char *
 records_normalise(enum record_field_kind kind, const char *raw)
 {
 	switch (kind) {
-	case RF_NAME: return normalise_company_name(raw);
-	case RF_URL: return normalise_url(raw);
-	case RF_LONG: return normalise_multiline(raw);
-	case RF_EMAIL: return normalise_email(raw);
-	default: return normalise_text(raw);
+	case RF_NAME:
+		return normalise_company_name(raw);
+	case RF_URL:
+		return normalise_url(raw);
+	case RF_LONG:
+		return normalise_multiline(raw);
+	case RF_EMAIL:
+		return normalise_email(raw);
+	default:
+		return normalise_text(raw);
 	}
 }
 
@@ -62,13 +66,16 @@ records_kind_problem(enum record_field_kind kind, const char *v)
 	int year;
 
 	switch (kind) {
-	case RF_URL: return validate_url(v);
-	case RF_EMAIL: return validate_email(v);
+	case RF_URL:
+		return validate_url(v);
+	case RF_EMAIL:
+		return validate_email(v);
 	case RF_YEAR:
 		now = time(NULL);
 		gmtime_r(&now, &tm);
 		return validate_year(v, 1800, tm.tm_year + 1900, &year);
-	default: return NULL;
+	default:
+		return NULL;
 	}
 }
 
@@ -214,8 +221,8 @@ records_keyset(buf *sql, const char **params, int *n, const char *alias, const c
 	if (after && records_parse_cursor(after, ts, id) == 0) {
 		params[(*n)++] = ts;
 		params[(*n)++] = id;
-		buf_printf(sql, " AND (%s.created_at, %s.id) %s ($%d::timestamptz, $%d::uuid)", alias,
-			   alias, oldest_first ? ">" : "<", *n - 1, *n);
+		buf_printf(sql, " AND (%s.created_at, %s.id) %s ($%d::timestamptz, $%d::uuid)",
+			   alias, alias, oldest_first ? ">" : "<", *n - 1, *n);
 	}
 	if (oldest_first)
 		buf_printf(sql, " ORDER BY %s.created_at, %s.id", alias, alias);

@@ -29,15 +29,16 @@ enum record_field_kind {
 };
 
 struct record_field {
-	const char *column;     /* form field and column name */
-	const char *label;      /* for people */
+	const char *column;	/* form field and column name */
+	const char *label;	/* for people */
 	const char *csv_header; /* the import/export column */
 	enum record_field_kind kind;
-	size_t max;             /* characters */
+	size_t max; /* characters */
 	int required;
 };
 
-/* A field's description for forms: {column, label, value, long, url, year, email, required, max}. */
+/* A field's description for forms: {column, label, value, long, url, year, email, required, max}.
+ */
 json_t *records_field_json(const struct record_field *f, json_t *value);
 
 /* Supplies the raw value of a column (NULL when absent). */
@@ -100,8 +101,8 @@ void records_keyset(buf *sql, const char **params, int *n, const char *alias, co
  * " AND alias.created_at >= $k::date" / " < $k::date + 1" for the dates in
  * use, binding them.
  */
-void records_date_range(buf *sql, const char **params, int *n, const char *alias,
-			const char *from, const char *to);
+void records_date_range(buf *sql, const char **params, int *n, const char *alias, const char *from,
+			const char *to);
 
 /* A nullable column's value (NULL for SQL NULL) and its JSON (null for NULL). */
 const char *records_value(PGresult *res, int row, int col);
