@@ -24,21 +24,21 @@
 #include "domain/validate.h"
 
 const struct record_field companies_fields[COMPANIES_NFIELDS] = {
-    {"name", "Company name", "Company Name", RF_NAME, 500, 1},
-    {"website", "Website", "Company Website", RF_URL, 2048, 0},
-    {"phone", "Phone", "Company Phone", RF_TEXT, 50, 0},
-    {"description", "Description", "Company Description", RF_LONG, 5000, 0},
-    {"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", RF_URL, 2048, 0},
-    {"industry", "Industry", "Company Industry", RF_TEXT, 200, 0},
-    {"sub_industry", "Sub-industry", "Company Sub-Industry", RF_TEXT, 200, 0},
-    {"address_street", "Street", "Street", RF_TEXT, 500, 0},
-    {"address_city", "City", "City", RF_TEXT, 200, 0},
-    {"address_state", "State/Province", "State/Province", RF_TEXT, 200, 0},
-    {"address_country", "Country/Region", "Country/Region", RF_TEXT, 200, 0},
-    {"address_zip", "ZIP/Postal code", "ZIP/Postal Code", RF_TEXT, 50, 0},
-    {"founded_year", "Founded", "Founded Year", RF_YEAR, 4, 0},
-    {"revenue_range", "Revenue range", "Revenue Range", RF_TEXT, 200, 0},
-    {"employee_size_range", "Employees", "Employee Size Range", RF_TEXT, 200, 0},
+	{"name", "Company name", "Company Name", RF_NAME, 500, 1},
+	{"website", "Website", "Company Website", RF_URL, 2048, 0},
+	{"phone", "Phone", "Company Phone", RF_TEXT, 50, 0},
+	{"description", "Description", "Company Description", RF_LONG, 5000, 0},
+	{"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", RF_URL, 2048, 0},
+	{"industry", "Industry", "Company Industry", RF_TEXT, 200, 0},
+	{"sub_industry", "Sub-industry", "Company Sub-Industry", RF_TEXT, 200, 0},
+	{"address_street", "Street", "Street", RF_TEXT, 500, 0},
+	{"address_city", "City", "City", RF_TEXT, 200, 0},
+	{"address_state", "State/Province", "State/Province", RF_TEXT, 200, 0},
+	{"address_country", "Country/Region", "Country/Region", RF_TEXT, 200, 0},
+	{"address_zip", "ZIP/Postal code", "ZIP/Postal Code", RF_TEXT, 50, 0},
+	{"founded_year", "Founded", "Founded Year", RF_YEAR, 4, 0},
+	{"revenue_range", "Revenue range", "Revenue Range", RF_TEXT, 200, 0},
+	{"employee_size_range", "Employees", "Employee Size Range", RF_TEXT, 200, 0},
 };
 
 /* The columns the list and export read, shared so that both show the same rows. */
@@ -54,8 +54,8 @@ const struct record_field companies_fields[COMPANIES_NFIELDS] = {
 #define COMPANIES_MAX_PARAMS 16
 
 static void companies_build_query(const struct companies_filter *f, buf *sql,
-				  const char *params[COMPANIES_MAX_PARAMS], int *n,
-				  const char *like, char *cur_ts, char *cur_id);
+				  const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
+				  char *cur_ts, char *cur_id);
 static json_t *companies_row(PGresult *res, int i);
 static json_t *companies_meta(PGresult *res, int i, const char *place);
 static json_t *companies_id_names(db_conn *c, db_stmt *st);
@@ -65,18 +65,17 @@ static enum companies_result companies_decide(db_conn *c, const char *actor, con
 					      const char *reason, char *msg, size_t msglen);
 
 DB_STMT(stmt_segment_status, "SELECT status FROM segments WHERE id = $1");
-DB_STMT(
-    stmt_company_get,
-    "SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
-    "c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
-    "c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
-    "s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
-    "c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-    "sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-    "s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
-    "FROM companies c JOIN segments s ON s.id = c.segment_id "
-    "JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
-    "LEFT JOIN users sc ON sc.id = c.status_changed_by WHERE c.id = $1");
+DB_STMT(stmt_company_get,
+	"SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
+	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
+	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
+	"s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
+	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
+	"FROM companies c JOIN segments s ON s.id = c.segment_id "
+	"JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
+	"LEFT JOIN users sc ON sc.id = c.status_changed_by WHERE c.id = $1");
 DB_STMT(stmt_company_lock,
 	"SELECT name, website, phone, description, linkedin_url, industry, sub_industry, "
 	"address_street, address_city, address_state, address_country, address_zip, "
@@ -225,14 +224,15 @@ companies_row(PGresult *res, int i)
 		buf_puts(&place, country);
 	row = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:o}",
 			"id", PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1), "website",
-			records_nullable(records_value(res, i, 2)), "status", PQgetvalue(res, i, 3),
-			"industry", records_nullable(records_value(res, i, 4)), "place",
+			records_nullable(records_value(res, i, 2)), "status",
+			PQgetvalue(res, i, 3), "industry",
+			records_nullable(records_value(res, i, 4)), "place",
 			place.data ? place.data : "", "is_duplicate",
-			PQgetvalue(res, i, 7)[0] == 't', "is_active",
-			PQgetvalue(res, i, 8)[0] == 't', "segment", PQgetvalue(res, i, 9),
-			"created_by", PQgetvalue(res, i, 10), "created_at", PQgetvalue(res, i, 11),
-			"created_on", PQgetvalue(res, i, 12), "segment_id", PQgetvalue(res, i, 13),
-			"rejection_reason", records_nullable(records_value(res, i, 14)));
+			PQgetvalue(res, i, 7)[0] == 't', "is_active", PQgetvalue(res, i, 8)[0] == 't',
+			"segment", PQgetvalue(res, i, 9), "created_by", PQgetvalue(res, i, 10),
+			"created_at", PQgetvalue(res, i, 11), "created_on", PQgetvalue(res, i, 12),
+			"segment_id", PQgetvalue(res, i, 13), "rejection_reason",
+			records_nullable(records_value(res, i, 14)));
 	json_object_set_new(row, PQgetvalue(res, i, 3), json_true()); /* {{#pending}} etc. */
 	json_object_set_new(row, "meta", companies_meta(res, i, place.data));
 	buf_free(&place);
@@ -300,10 +300,11 @@ companies_export_open(db_conn *tx, const struct companies_filter *f)
 int
 companies_export_fetch(db_conn *tx, buf *out, int *header_done)
 {
-	static const char *const header[] = {
-	    "Company Name", "Segment Name",   "Status",	      "Company Website", "Company Industry",
-	    "City",	    "Country/Region", "Founded Year", "Company Phone",	 "Rejection Reason",
-	    "Researcher",   "Created",	      "Duplicate",    "Active",		 "Id"};
+	static const char *const header[] = {"Company Name", "Segment Name", "Status",
+					     "Company Website", "Company Industry", "City",
+					     "Country/Region", "Founded Year", "Company Phone",
+					     "Rejection Reason", "Researcher", "Created",
+					     "Duplicate", "Active", "Id"};
 	PGresult *res;
 	int i, rows;
 	size_t h;
@@ -382,7 +383,7 @@ companies_get(db_conn *c, const char *id, int *err)
 
 		json_object_set_new(o, companies_fields[i].column, records_nullable(v));
 		json_array_append_new(
-		    fields, companies_field_json(&companies_fields[i], records_nullable(v)));
+			fields, companies_field_json(&companies_fields[i], records_nullable(v)));
 	}
 	json_object_set_new(o, "name", json_string(PQgetvalue(res, 0, 1)));
 	json_object_set_new(o, "fields", fields);
@@ -533,11 +534,11 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 		return COMPANIES_NOT_FOUND;
 	}
 	buf_puts(&sql, "UPDATE companies SET ");
-	records_set_changes(&sql, up, &n, companies_fields, COMPANIES_NFIELDS, res, 0, vals,
-			    present, changes);
-	if (segment_id &&
-	    audit_change(changes, "segment_id", json_string(PQgetvalue(res, 0, COMPANIES_NFIELDS)),
-			 json_string(segment_id))) {
+	records_set_changes(&sql, up, &n, companies_fields, COMPANIES_NFIELDS, res, 0, vals, present,
+			    changes);
+	if (segment_id && audit_change(changes, "segment_id",
+				       json_string(PQgetvalue(res, 0, COMPANIES_NFIELDS)),
+				       json_string(segment_id))) {
 		up[n++] = segment_id;
 		buf_printf(&sql, "%ssegment_id = $%d", n > 1 ? ", " : "", n);
 	}
@@ -555,8 +556,8 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 	if (!res)
 		goto dbfail;
 	PQclear(res);
-	if (audit_record(c, actor, "update", "company", id,
-			 json_pack("{s:o}", "changes", changes)) != 0 ||
+	if (audit_record(c, actor, "update", "company", id, json_pack("{s:o}", "changes", changes)) !=
+		    0 ||
 	    db_commit(c) != 0) {
 		changes = NULL;
 		goto dbfail;
@@ -587,7 +588,8 @@ companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen)
 		snprintf(msg, msglen, "Already approved by %s on %s.", PQgetvalue(res, 0, 1),
 			 PQgetvalue(res, 0, 2));
 	else
-		snprintf(msg, msglen, "Already rejected by %s on %s. A rejection is final.",
+		snprintf(msg, msglen,
+			 "Already rejected by %s on %s. A rejection is final.",
 			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 	PQclear(res);
 }

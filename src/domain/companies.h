@@ -42,18 +42,18 @@ int companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMP
 void companies_values_free(char *out[COMPANIES_NFIELDS]);
 
 struct companies_filter {
-	const char *q; /* name contains */
+	const char *q;          /* name contains */
 	const char *segment_id;
 	const char *status;
 	const char *created_by;
-	const char *from; /* YYYY-MM-DD, inclusive */
-	const char *to;	  /* YYYY-MM-DD, inclusive */
+	const char *from;       /* YYYY-MM-DD, inclusive */
+	const char *to;         /* YYYY-MM-DD, inclusive */
 	const char *batch_id;
 	int show_duplicates;
 	int show_inactive;
-	int oldest_first;  /* the approval queue works oldest first */
-	const char *after; /* keyset cursor from a previous page */
-	int limit;	   /* 0 = no limit (export) */
+	int oldest_first;       /* the approval queue works oldest first */
+	const char *after;      /* keyset cursor from a previous page */
+	int limit;              /* 0 = no limit (export) */
 };
 
 /*
@@ -90,9 +90,9 @@ json_t *companies_filter_options(db_conn *c);
 
 enum companies_result {
 	COMPANIES_OK,
-	COMPANIES_INVALID, /* errors filled */
+	COMPANIES_INVALID,   /* errors filled */
 	COMPANIES_NOT_FOUND,
-	COMPANIES_CONFLICT, /* message filled: not pending any more, and why */
+	COMPANIES_CONFLICT,  /* message filled: not pending any more, and why */
 	COMPANIES_DB_ERROR,
 };
 
@@ -103,8 +103,8 @@ enum companies_result companies_create(db_conn *c, const char *actor, const char
 enum companies_result companies_update(db_conn *c, const char *actor, const char *id,
 				       const char *segment_id, char *vals[COMPANIES_NFIELDS],
 				       const int present[COMPANIES_NFIELDS], json_t *errors);
-enum companies_result companies_approve(db_conn *c, const char *actor, const char *id, char *msg,
-					size_t msglen);
+enum companies_result companies_approve(db_conn *c, const char *actor, const char *id,
+					char *msg, size_t msglen);
 enum companies_result companies_reject(db_conn *c, const char *actor, const char *id,
 				       const char *reason, char *msg, size_t msglen);
 

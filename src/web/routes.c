@@ -18,92 +18,92 @@
 #endif
 
 const struct route routes_table[] = {
-    /* system (web/system.c) */
-    {"GET", "/healthz", H(web_system_healthz), ACCESS_PUBLIC, NULL, 0},
-    {"GET", "/metrics", H(web_system_metrics), ACCESS_PUBLIC, NULL, 0},
+	/* system (web/system.c) */
+	{"GET", "/healthz", H(web_system_healthz), ACCESS_PUBLIC, NULL, 0},
+	{"GET", "/metrics", H(web_system_metrics), ACCESS_PUBLIC, NULL, 0},
 
-    /* sign-in and home (web/auth.c) */
-    {"GET", "/", H(web_home), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/login", H(web_auth_login_page), ACCESS_PUBLIC, NULL, 0},
-    {"POST", "/login", H(web_auth_login), ACCESS_PUBLIC, NULL, 0},
-    {"POST", "/logout", H(web_auth_logout), ACCESS_SIGNED_IN, NULL, 0},
+	/* sign-in and home (web/auth.c) */
+	{"GET", "/", H(web_home), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/login", H(web_auth_login_page), ACCESS_PUBLIC, NULL, 0},
+	{"POST", "/login", H(web_auth_login), ACCESS_PUBLIC, NULL, 0},
+	{"POST", "/logout", H(web_auth_logout), ACCESS_SIGNED_IN, NULL, 0},
 
-    /* password reset and outbox (web/password.c) */
-    {"GET", "/password/forgot", H(web_password_forgot_page), ACCESS_PUBLIC, NULL, 0},
-    {"POST", "/password/forgot", H(web_password_forgot), ACCESS_PUBLIC, NULL, 0},
-    {"GET", "/password/reset", H(web_password_reset_page), ACCESS_PUBLIC, NULL, 0},
-    {"POST", "/password/reset", H(web_password_reset), ACCESS_PUBLIC, NULL, 0},
-    {"GET", "/admin/outbox", H(web_outbox_list), ACCESS_PERMISSION, "users.manage", 0},
-    {"GET", "/admin/outbox/{id}", H(web_outbox_message), ACCESS_PERMISSION, "users.manage", 0},
+	/* password reset and outbox (web/password.c) */
+	{"GET", "/password/forgot", H(web_password_forgot_page), ACCESS_PUBLIC, NULL, 0},
+	{"POST", "/password/forgot", H(web_password_forgot), ACCESS_PUBLIC, NULL, 0},
+	{"GET", "/password/reset", H(web_password_reset_page), ACCESS_PUBLIC, NULL, 0},
+	{"POST", "/password/reset", H(web_password_reset), ACCESS_PUBLIC, NULL, 0},
+	{"GET", "/admin/outbox", H(web_outbox_list), ACCESS_PERMISSION, "users.manage", 0},
+	{"GET", "/admin/outbox/{id}", H(web_outbox_message), ACCESS_PERMISSION, "users.manage", 0},
 
-    /* admin: users and grants (web/admin_users.c, web/admin_grants.c) */
-    {"GET", "/admin/users", H(web_admin_users_list), ACCESS_PERMISSION, "users.manage", 0},
-    {"POST", "/admin/users", H(web_admin_users_create), ACCESS_PERMISSION, "users.manage", 0},
-    {"GET", "/admin/users/new", H(web_admin_users_new), ACCESS_PERMISSION, "users.manage", 0},
-    {"GET", "/admin/users/{id}", H(web_admin_users_show), ACCESS_PERMISSION, "users.manage", 0},
-    {"POST", "/admin/users/{id}", H(web_admin_users_update), ACCESS_PERMISSION, "users.manage", 0},
-    {"POST", "/admin/users/{id}/deactivate", H(web_admin_users_deactivate), ACCESS_PERMISSION,
-     "users.manage", 0},
-    {"POST", "/admin/users/{id}/reactivate", H(web_admin_users_reactivate), ACCESS_PERMISSION,
-     "users.manage", 0},
-    {"GET", "/admin/grants", H(web_admin_grants_show), ACCESS_PERMISSION, "grants.manage", 0},
-    {"POST", "/admin/grants", H(web_admin_grants_save), ACCESS_PERMISSION, "grants.manage", 0},
+	/* admin: users and grants (web/admin_users.c, web/admin_grants.c) */
+	{"GET", "/admin/users", H(web_admin_users_list), ACCESS_PERMISSION, "users.manage", 0},
+	{"POST", "/admin/users", H(web_admin_users_create), ACCESS_PERMISSION, "users.manage", 0},
+	{"GET", "/admin/users/new", H(web_admin_users_new), ACCESS_PERMISSION, "users.manage", 0},
+	{"GET", "/admin/users/{id}", H(web_admin_users_show), ACCESS_PERMISSION, "users.manage", 0},
+	{"POST", "/admin/users/{id}", H(web_admin_users_update), ACCESS_PERMISSION, "users.manage", 0},
+	{"POST", "/admin/users/{id}/deactivate", H(web_admin_users_deactivate), ACCESS_PERMISSION,
+	 "users.manage", 0},
+	{"POST", "/admin/users/{id}/reactivate", H(web_admin_users_reactivate), ACCESS_PERMISSION,
+	 "users.manage", 0},
+	{"GET", "/admin/grants", H(web_admin_grants_show), ACCESS_PERMISSION, "grants.manage", 0},
+	{"POST", "/admin/grants", H(web_admin_grants_save), ACCESS_PERMISSION, "grants.manage", 0},
 
-    /* companies and the company approval queue (web/companies.c) */
-    {"GET", "/companies", H(web_companies_list), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/companies/new", H(web_companies_new), ACCESS_PERMISSION, "companies.create", 0},
-    {"POST", "/companies", H(web_companies_create), ACCESS_PERMISSION, "companies.create", 0},
-    {"GET", "/companies/export.csv", H(web_companies_export), ACCESS_PERMISSION, "export.csv", 0},
-    {"GET", "/companies/{id}", H(web_companies_show), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/companies/{id}/peek", H(web_companies_peek), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/companies/{id}/panel", H(web_companies_show), ACCESS_SIGNED_IN, NULL, 0},
-    {"POST", "/companies/{id}", H(web_companies_update), ACCESS_PERMISSION, "companies.edit", 0},
-    {"POST", "/companies/{id}/approve", H(web_companies_approve), ACCESS_PERMISSION,
-     "companies.approve", 0},
-    {"POST", "/companies/{id}/reject", H(web_companies_reject), ACCESS_PERMISSION,
-     "companies.reject", 0},
-    {"GET", "/approvals/companies", H(web_approvals_companies), ACCESS_PERMISSION,
-     "companies.approve", 0},
+	/* companies and the company approval queue (web/companies.c) */
+	{"GET", "/companies", H(web_companies_list), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/companies/new", H(web_companies_new), ACCESS_PERMISSION, "companies.create", 0},
+	{"POST", "/companies", H(web_companies_create), ACCESS_PERMISSION, "companies.create", 0},
+	{"GET", "/companies/export.csv", H(web_companies_export), ACCESS_PERMISSION, "export.csv", 0},
+	{"GET", "/companies/{id}", H(web_companies_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/companies/{id}/peek", H(web_companies_peek), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/companies/{id}/panel", H(web_companies_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/companies/{id}", H(web_companies_update), ACCESS_PERMISSION, "companies.edit", 0},
+	{"POST", "/companies/{id}/approve", H(web_companies_approve), ACCESS_PERMISSION,
+	 "companies.approve", 0},
+	{"POST", "/companies/{id}/reject", H(web_companies_reject), ACCESS_PERMISSION,
+	 "companies.reject", 0},
+	{"GET", "/approvals/companies", H(web_approvals_companies), ACCESS_PERMISSION,
+	 "companies.approve", 0},
 
-    /* segments and offerings (web/segments.c, web/offerings.c) */
-    {"GET", "/segments", H(web_segments_list), ACCESS_SIGNED_IN, NULL, 0},
-    {"POST", "/segments", H(web_segments_create), ACCESS_PERMISSION, "segments.create", 0},
-    {"GET", "/segments/new", H(web_segments_new), ACCESS_PERMISSION, "segments.create", 0},
-    {"GET", "/segments/{id}", H(web_segments_show), ACCESS_SIGNED_IN, NULL, 0},
-    {"POST", "/segments/{id}", H(web_segments_update), ACCESS_PERMISSION, "segments.edit", 0},
-    {"POST", "/segments/{id}/archive", H(web_segments_archive), ACCESS_PERMISSION,
-     "segments.archive", 0},
-    {"POST", "/segments/{id}/unarchive", H(web_segments_unarchive), ACCESS_PERMISSION,
-     "segments.archive", 0},
-    {"GET", "/offerings", H(web_offerings_index), ACCESS_SIGNED_IN, NULL, 0},
-    {"POST", "/offerings", H(web_offerings_create), ACCESS_PERMISSION, "offerings.create", 0},
+	/* segments and offerings (web/segments.c, web/offerings.c) */
+	{"GET", "/segments", H(web_segments_list), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/segments", H(web_segments_create), ACCESS_PERMISSION, "segments.create", 0},
+	{"GET", "/segments/new", H(web_segments_new), ACCESS_PERMISSION, "segments.create", 0},
+	{"GET", "/segments/{id}", H(web_segments_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/segments/{id}", H(web_segments_update), ACCESS_PERMISSION, "segments.edit", 0},
+	{"POST", "/segments/{id}/archive", H(web_segments_archive), ACCESS_PERMISSION,
+	 "segments.archive", 0},
+	{"POST", "/segments/{id}/unarchive", H(web_segments_unarchive), ACCESS_PERMISSION,
+	 "segments.archive", 0},
+	{"GET", "/offerings", H(web_offerings_index), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/offerings", H(web_offerings_create), ACCESS_PERMISSION, "offerings.create", 0},
 
-    /* uploads, import progress, error reports and correction (web/imports.c); the
-     * literal /imports/companies/… and /imports/contacts/… paths come before the
-     * /imports/{batch}/… ones */
-    {"GET", "/imports", H(web_imports_list), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/imports/companies/new", H(web_imports_new), ACCESS_PERMISSION, "companies.upload_csv",
-     0},
-    {"POST", "/imports/companies", H(web_imports_create), ACCESS_PERMISSION, "companies.upload_csv",
-     0},
-    {"GET", "/imports/companies/template.csv", H(web_imports_template), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/imports/contacts/new", H(web_imports_new), ACCESS_PERMISSION, "contacts.upload_csv",
-     0},
-    {"POST", "/imports/contacts", H(web_imports_create), ACCESS_PERMISSION, "contacts.upload_csv",
-     0},
-    {"GET", "/imports/contacts/template.csv", H(web_imports_template), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/imports/{batch}", H(web_imports_show), ACCESS_SIGNED_IN, NULL, 0},
-    {"GET", "/imports/{batch}/errors.csv", H(web_imports_errors_csv), ACCESS_PERMISSION,
-     "export.csv", 0},
-    {"GET", "/imports/{batch}/failed-rows.csv", H(web_imports_failed_rows_csv), ACCESS_PERMISSION,
-     "export.csv", 0},
-    /* correcting needs the upload permission of the batch's kind, which only the
-     * handler knows: it answers 403 naming it (web/imports.c) */
-    {"GET", "/imports/{batch}/fix", H(web_imports_fix_page), ACCESS_SIGNED_IN, NULL, 0},
-    {"POST", "/imports/{batch}/fix", H(web_imports_fix), ACCESS_SIGNED_IN, NULL, 1},
+	/* uploads, import progress, error reports and correction (web/imports.c); the
+	 * literal /imports/companies/… and /imports/contacts/… paths come before the
+	 * /imports/{batch}/… ones */
+	{"GET", "/imports", H(web_imports_list), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/imports/companies/new", H(web_imports_new), ACCESS_PERMISSION,
+	 "companies.upload_csv", 0},
+	{"POST", "/imports/companies", H(web_imports_create), ACCESS_PERMISSION,
+	 "companies.upload_csv", 0},
+	{"GET", "/imports/companies/template.csv", H(web_imports_template), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/imports/contacts/new", H(web_imports_new), ACCESS_PERMISSION,
+	 "contacts.upload_csv", 0},
+	{"POST", "/imports/contacts", H(web_imports_create), ACCESS_PERMISSION,
+	 "contacts.upload_csv", 0},
+	{"GET", "/imports/contacts/template.csv", H(web_imports_template), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/imports/{batch}", H(web_imports_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/imports/{batch}/errors.csv", H(web_imports_errors_csv), ACCESS_PERMISSION,
+	 "export.csv", 0},
+	{"GET", "/imports/{batch}/failed-rows.csv", H(web_imports_failed_rows_csv), ACCESS_PERMISSION,
+	 "export.csv", 0},
+	/* correcting needs the upload permission of the batch's kind, which only the
+	 * handler knows: it answers 403 naming it (web/imports.c) */
+	{"GET", "/imports/{batch}/fix", H(web_imports_fix_page), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/imports/{batch}/fix", H(web_imports_fix), ACCESS_SIGNED_IN, NULL, 1},
 
-    /* search across segments and companies (web/search.c) */
-    {"GET", "/search", H(web_search), ACCESS_SIGNED_IN, NULL, 0},
+	/* search across segments and companies (web/search.c) */
+	{"GET", "/search", H(web_search), ACCESS_SIGNED_IN, NULL, 0},
 
-    {NULL, NULL, NULL, ACCESS_PUBLIC, NULL, 0},
+	{NULL, NULL, NULL, ACCESS_PUBLIC, NULL, 0},
 };
