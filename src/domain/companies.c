@@ -136,16 +136,11 @@ companies_values_free(char *out[COMPANIES_NFIELDS])
 const char *
 companies_filter_problem(const struct companies_filter *f)
 {
-	if (f->segment_id && !uuid_valid(f->segment_id))
-		return "That segment does not exist.";
-	if (f->created_by && !uuid_valid(f->created_by))
-		return "That researcher does not exist.";
-	if (f->batch_id && !uuid_valid(f->batch_id))
-		return "That upload does not exist.";
 	if (f->status && strcmp(f->status, "pending") && strcmp(f->status, "approved") &&
 	    strcmp(f->status, "rejected"))
 		return "Status must be pending, approved or rejected.";
-	return records_filter_problem(f->q, f->from, f->to, f->after);
+	return records_filter_problem(f->segment_id, f->created_by, f->batch_id, f->q, f->from,
+				      f->to, f->after);
 }
 
 /*
@@ -160,22 +155,10 @@ companies_build_query(const struct companies_filter *f, buf *sql,
 {
 	buf_puts(sql, COMPANIES_LIST_SELECT);
 	*n = 0;
-	if (f->segment_id) {
-		params[(*n)++] = f->segment_id;
-		buf_printf(sql, " AND c.segment_id = $%d", *n);
-	}
-	if (f->status) {
-		params[(*n)++] = f->status;
-		buf_printf(sql, " AND c.status = $%d", *n);
-	}
-	if (f->created_by) {
-		params[(*n)++] = f->created_by;
-		buf_printf(sql, " AND c.created_by = $%d", *n);
-	}
-	if (f->batch_id) {
-		params[(*n)++] = f->batch_id;
-		buf_printf(sql, " AND c.batch_id = $%d", *n);
-	}
+	records_where(sql, params, n, "c.segment_id", f->segment_id);
+	records_where(sql, params, n, "c.status", f->status);
+	records_where(sql, params, n, "c.created_by", f->created_by);
+	records_where(sql, params, n, "c.batch_id", f->batch_id);
 	records_date_range(sql, params, n, "c", f->from, f->to);
 	if (like) {
 		params[(*n)++] = like;
@@ -244,35 +227,15 @@ companies_list(db_conn *c, const struct companies_filter *f, char **next)
 {
 	buf sql = BUF_INIT;
 	const char *params[COMPANIES_MAX_PARAMS];
-	char ts[40], id[37], limit[16];
+	char ts[40], id[37];
 	char *like = normalise_search_pattern(f->q);
-	PGresult *res;
 	json_t *rows;
-	int n, i, count;
+	int n;
 
-	*next = NULL;
 	companies_build_query(f, &sql, params, &n, like, ts, id);
-	/* one more than the page: whether there is a next page, without a count */
-	snprintf(limit, sizeof limit, "%d", f->limit + 1);
-	params[n++] = limit;
-	buf_printf(&sql, " LIMIT $%d", n);
-	res = db_exec_params(c, sql.data, n, params);
+	rows = records_page(c, &sql, params, n, f->limit, 11, companies_row, next);
 	buf_free(&sql);
 	free(like);
-	if (!res)
-		return NULL;
-	rows = json_array();
-	count = PQntuples(res);
-	for (i = 0; i < count && i < f->limit; i++)
-		json_array_append_new(rows, companies_row(res, i));
-	if (count > f->limit) {
-		buf cur = BUF_INIT;
-
-		buf_printf(&cur, "%s_%s", PQgetvalue(res, f->limit - 1, 11),
-			   PQgetvalue(res, f->limit - 1, 0));
-		*next = buf_steal(&cur);
-	}
-	PQclear(res);
 	return rows;
 }
 

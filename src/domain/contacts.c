@@ -188,19 +188,14 @@ contacts_status_label(const char *status)
 const char *
 contacts_filter_problem(const struct contacts_filter *f)
 {
-	if (f->segment_id && !uuid_valid(f->segment_id))
-		return "That segment does not exist.";
 	if (f->company_id && !uuid_valid(f->company_id))
 		return "That company does not exist.";
 	if (f->sdr_id && !uuid_valid(f->sdr_id))
 		return "That SDR does not exist.";
-	if (f->created_by && !uuid_valid(f->created_by))
-		return "That researcher does not exist.";
-	if (f->batch_id && !uuid_valid(f->batch_id))
-		return "That upload does not exist.";
 	if (f->status && !contacts_status_valid(f->status))
 		return "Status must be uploaded, approved, assigned_to_sdr or meeting_scheduled.";
-	return records_filter_problem(f->q, f->from, f->to, f->after);
+	return records_filter_problem(f->segment_id, f->created_by, f->batch_id, f->q, f->from,
+				      f->to, f->after);
 }
 
 static json_t *
@@ -236,38 +231,18 @@ contacts_list(db_conn *c, const struct contacts_filter *f, char **next)
 {
 	buf sql = BUF_INIT;
 	const char *params[CONTACTS_MAX_PARAMS];
-	char ts[40], id[37], limit[16];
+	char ts[40], id[37];
 	char *like = normalise_search_pattern(f->q);
-	PGresult *res;
 	json_t *rows;
-	int n = 0, i, count, page = f->limit > 0 ? f->limit : 50;
+	int n = 0;
 
-	*next = NULL;
 	buf_puts(&sql, CONTACTS_LIST_SELECT);
-	if (f->segment_id) {
-		params[n++] = f->segment_id;
-		buf_printf(&sql, " AND k.segment_id = $%d", n);
-	}
-	if (f->company_id) {
-		params[n++] = f->company_id;
-		buf_printf(&sql, " AND k.company_id = $%d", n);
-	}
-	if (f->status) {
-		params[n++] = f->status;
-		buf_printf(&sql, " AND k.status = $%d", n);
-	}
-	if (f->sdr_id) {
-		params[n++] = f->sdr_id;
-		buf_printf(&sql, " AND k.assigned_sdr_id = $%d", n);
-	}
-	if (f->created_by) {
-		params[n++] = f->created_by;
-		buf_printf(&sql, " AND k.created_by = $%d", n);
-	}
-	if (f->batch_id) {
-		params[n++] = f->batch_id;
-		buf_printf(&sql, " AND k.batch_id = $%d", n);
-	}
+	records_where(&sql, params, &n, "k.segment_id", f->segment_id);
+	records_where(&sql, params, &n, "k.company_id", f->company_id);
+	records_where(&sql, params, &n, "k.status", f->status);
+	records_where(&sql, params, &n, "k.assigned_sdr_id", f->sdr_id);
+	records_where(&sql, params, &n, "k.created_by", f->created_by);
+	records_where(&sql, params, &n, "k.batch_id", f->batch_id);
 	records_date_range(&sql, params, &n, "k", f->from, f->to);
 	if (like) {
 		/* the very expressions the trigram indexes were built on */
@@ -284,27 +259,10 @@ contacts_list(db_conn *c, const struct contacts_filter *f, char **next)
 	if (!f->show_inactive)
 		buf_puts(&sql, " AND k.is_active");
 	records_keyset(&sql, params, &n, "k", f->after, f->oldest_first, ts, id);
-	/* one more than the page: whether there is a next page, without a count */
-	snprintf(limit, sizeof limit, "%d", page + 1);
-	params[n++] = limit;
-	buf_printf(&sql, " LIMIT $%d", n);
-	res = db_exec_params(c, sql.data, n, params);
+	rows = records_page(c, &sql, params, n, f->limit > 0 ? f->limit : 50, CONTACTS_CURSOR_COL,
+			    contacts_row, next);
 	buf_free(&sql);
 	free(like);
-	if (!res)
-		return NULL;
-	rows = json_array();
-	count = PQntuples(res);
-	for (i = 0; i < count && i < page; i++)
-		json_array_append_new(rows, contacts_row(res, i));
-	if (count > page) {
-		buf cur = BUF_INIT;
-
-		buf_printf(&cur, "%s_%s", PQgetvalue(res, page - 1, CONTACTS_CURSOR_COL),
-			   PQgetvalue(res, page - 1, 0));
-		*next = buf_steal(&cur);
-	}
-	PQclear(res);
 	return rows;
 }
 

@@ -197,10 +197,17 @@ records_parse_cursor(const char *after, char ts[40], char id[37])
 }
 
 const char *
-records_filter_problem(const char *q, const char *from, const char *to, const char *after)
+records_filter_problem(const char *segment_id, const char *created_by, const char *batch_id,
+		       const char *q, const char *from, const char *to, const char *after)
 {
 	char ts[40], id[37];
 
+	if (segment_id && !uuid_valid(segment_id))
+		return "That segment does not exist.";
+	if (created_by && !uuid_valid(created_by))
+		return "That researcher does not exist.";
+	if (batch_id && !uuid_valid(batch_id))
+		return "That upload does not exist.";
 	if (from && !records_valid_date(from))
 		return "Enter the start date as YYYY-MM-DD.";
 	if (to && !records_valid_date(to))
@@ -212,6 +219,46 @@ records_filter_problem(const char *q, const char *from, const char *to, const ch
 	if (q && validate_utf8(q, strlen(q)))
 		return "The search text is not valid UTF-8.";
 	return NULL;
+}
+
+void
+records_where(buf *sql, const char **params, int *n, const char *column, const char *value)
+{
+	if (!value)
+		return;
+	params[(*n)++] = value;
+	buf_printf(sql, " AND %s = $%d", column, *n);
+}
+
+json_t *
+records_page(db_conn *c, buf *sql, const char **params, int n, int limit, int ts_col,
+	     records_row_fn row, char **next)
+{
+	char lim[16];
+	PGresult *res;
+	json_t *rows;
+	int i, count;
+
+	*next = NULL;
+	snprintf(lim, sizeof lim, "%d", limit + 1);
+	params[n++] = lim;
+	buf_printf(sql, " LIMIT $%d", n);
+	res = db_exec_params(c, sql->data, n, params);
+	if (!res)
+		return NULL;
+	rows = json_array();
+	count = PQntuples(res);
+	for (i = 0; i < count && i < limit; i++)
+		json_array_append_new(rows, row(res, i));
+	if (count > limit) {
+		buf cur = BUF_INIT;
+
+		buf_printf(&cur, "%s_%s", PQgetvalue(res, limit - 1, ts_col),
+			   PQgetvalue(res, limit - 1, 0));
+		*next = buf_steal(&cur);
+	}
+	PQclear(res);
+	return rows;
 }
 
 void

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/db.h"
 
 enum record_field_kind {
 	RF_NAME, /* company name: SPEC casing rules */
@@ -82,11 +83,29 @@ int records_valid_date(const char *s);
 int records_parse_cursor(const char *after, char ts[40], char id[37]);
 
 /*
- * The checks every list filter shares: from/to dates, the cursor, the search
- * text (≤ 200 characters, UTF-8). NULL when usable, else a message.
+ * The checks every list filter shares: the segment, researcher and upload
+ * ids, from/to dates, the cursor, the search text (≤ 200 characters, UTF-8).
+ * NULL when usable, else a message.
  */
-const char *records_filter_problem(const char *q, const char *from, const char *to,
-				   const char *after);
+const char *records_filter_problem(const char *segment_id, const char *created_by,
+				   const char *batch_id, const char *q, const char *from,
+				   const char *to, const char *after);
+
+/* " AND column = $k" when value is set, binding it. */
+void records_where(buf *sql, const char **params, int *n, const char *column, const char *value);
+
+/* Turns one result row of a list into its JSON. */
+typedef json_t *(*records_row_fn)(PGresult *res, int row);
+
+/*
+ * Runs a list statement (sql, keyset order included) for one page of limit
+ * rows: asks for one more, to know whether there is a next page without a
+ * count. Returns the rows; *next receives the cursor of the following page
+ * ("<created_at of column ts_col>_<id of column 0>", malloc'ed) or NULL at
+ * the end. NULL on a database error.
+ */
+json_t *records_page(db_conn *c, buf *sql, const char **params, int n, int limit, int ts_col,
+		     records_row_fn row, char **next);
 
 /*
  * Appends the keyset condition and the order for a list over alias.created_at

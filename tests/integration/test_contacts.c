@@ -84,31 +84,6 @@ make_segment(char id[37], const char *name)
 	free(v);
 }
 
-static void
-make_company(char id[37], const char *name, const char *segment, const char *status)
-{
-	const char *p[4] = {name, segment, status, researcher};
-	char *v = itest_sql_value(
-	    "INSERT INTO companies (name, segment_id, status, rejection_reason, created_by) VALUES "
-	    "($1, $2, $3, CASE WHEN $3 = 'rejected' THEN 'Out of scope' END, $4) RETURNING id",
-	    4, p);
-
-	snprintf(id, 37, "%s", v);
-	free(v);
-}
-
-/* A getter over a NULL-terminated list of column, value pairs. */
-static const char *
-pairs_get(void *ctx, const char *column)
-{
-	const char *const *kv = ctx;
-
-	for (; kv[0]; kv += 2)
-		if (strcmp(kv[0], column) == 0)
-			return kv[1];
-	return NULL;
-}
-
 /* Cleans and creates; the result, with id and errors filled. */
 static enum contacts_result
 create(const char *company, const char *const *kv, char id[37], json_t *errors)
@@ -116,7 +91,7 @@ create(const char *company, const char *const *kv, char id[37], json_t *errors)
 	char *vals[CONTACTS_NFIELDS];
 	enum contacts_result r;
 
-	if (contacts_clean(pairs_get, (void *)kv, 0, vals, NULL, errors) > 0) {
+	if (contacts_clean(itest_pairs_get, (void *)kv, 0, vals, NULL, errors) > 0) {
 		contacts_values_free(vals);
 		return CONTACTS_INVALID;
 	}
@@ -177,10 +152,10 @@ setup(void **state)
 	make_segment(seg_a, "Contacts A");
 	make_segment(seg_b, "Contacts B");
 	/* one name, two segments: two companies */
-	make_company(acme_a, "Acme Contacts", seg_a, "approved");
-	make_company(acme_b, "Acme Contacts", seg_b, "approved");
-	make_company(pending_co, "Pending Contacts Co", seg_a, "pending");
-	make_company(rejected_co, "Rejected Contacts Co", seg_a, "rejected");
+	itest_company(acme_a, "Acme Contacts", seg_a, "approved", researcher);
+	itest_company(acme_b, "Acme Contacts", seg_b, "approved", researcher);
+	itest_company(pending_co, "Pending Contacts Co", seg_a, "pending", researcher);
+	itest_company(rejected_co, "Rejected Contacts Co", seg_a, "rejected", researcher);
 	return 0;
 }
 
@@ -402,7 +377,7 @@ test_update_one_field(void **state)
 	(void)state;
 
 	create_ok(acme_a, "Upd", "upd@update.example", id);
-	assert_int_equal(contacts_clean(pairs_get, (void *)kv, 1, vals, present, errors), 0);
+	assert_int_equal(contacts_clean(itest_pairs_get, (void *)kv, 1, vals, present, errors), 0);
 	assert_int_equal(contacts_update(db, approver, id, NULL, vals, present, errors),
 			 CONTACTS_OK);
 	contacts_values_free(vals);
@@ -421,7 +396,7 @@ test_update_one_field(void **state)
 	{
 		const char *none[] = {NULL};
 
-		contacts_clean(pairs_get, (void *)none, 1, vals, present, errors);
+		contacts_clean(itest_pairs_get, (void *)none, 1, vals, present, errors);
 		assert_int_equal(
 		    contacts_update(db, approver, id, pending_co, vals, present, errors),
 		    CONTACTS_INVALID);

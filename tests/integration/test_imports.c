@@ -1367,19 +1367,6 @@ assert_error(json_t *errors, const char *row, const char *column, const char *ne
 			 msg ? msg : "(none)");
 }
 
-static void
-company_in(char id[37], const char *name, const char *segment, const char *status)
-{
-	const char *p[4] = {name, segment, status, user_ids[UPLOADER]};
-	char *v = sql_value(
-	    "INSERT INTO companies (name, segment_id, status, rejection_reason, created_by) "
-	    "VALUES ($1, $2, $3, CASE WHEN $3 = 'rejected' THEN 'No fit' END, $4) RETURNING id",
-	    4, p);
-
-	snprintf(id, 37, "%s", v);
-	free(v);
-}
-
 /* After the contact test, uploads go to the companies import again, whatever happened. */
 static int
 companies_again(void **state)
@@ -1423,10 +1410,10 @@ test_contact_import(void **state)
 	snprintf(pend, sizeof pend, "Pending Contacts %s", run_id);
 	snprintf(rej, sizeof rej, "Rejected Contacts %s", run_id);
 	snprintf(nosuch, sizeof nosuch, "No Such Segment %s", run_id);
-	company_in(acme_a, acme, seg_id, "approved");
-	company_in(acme_b, acme, seg2_id, "approved");
-	company_in(other, pend, seg_id, "pending");
-	company_in(other, rej, seg_id, "rejected");
+	itest_company(acme_a, acme, seg_id, "approved", user_ids[UPLOADER]);
+	itest_company(acme_b, acme, seg2_id, "approved", user_ids[UPLOADER]);
+	itest_company(other, pend, seg_id, "pending", user_ids[UPLOADER]);
+	itest_company(other, rej, seg_id, "rejected", user_ids[UPLOADER]);
 
 	/* the template: SPEC §4's contact columns, required ones first */
 	upload_path = "/imports/contacts";

@@ -18,6 +18,7 @@
 #include "domain/contacts.h"
 #include "domain/namelookup.h"
 #include "domain/records.h"
+#include "itest.h"
 
 static void
 test_dates(void **state)
@@ -77,12 +78,16 @@ test_filter_problem_and_keyset(void **state)
 
 	memset(long_q, 'q', 201);
 	long_q[201] = '\0';
-	assert_null(records_filter_problem("acme", "2024-01-01", "2024-12-31", NULL));
-	assert_non_null(records_filter_problem(NULL, "2024-31-01", NULL, NULL));
-	assert_non_null(records_filter_problem(NULL, NULL, "yesterday", NULL));
-	assert_non_null(records_filter_problem(NULL, NULL, NULL, "page-2"));
-	assert_non_null(records_filter_problem(long_q, NULL, NULL, NULL));
-	assert_non_null(records_filter_problem("\xC3\x28", NULL, NULL, NULL));
+	assert_null(
+	    records_filter_problem(NULL, NULL, NULL, "acme", "2024-01-01", "2024-12-31", NULL));
+	assert_non_null(records_filter_problem(NULL, NULL, NULL, NULL, "2024-31-01", NULL, NULL));
+	assert_non_null(records_filter_problem(NULL, NULL, NULL, NULL, NULL, "yesterday", NULL));
+	assert_non_null(records_filter_problem(NULL, NULL, NULL, NULL, NULL, NULL, "page-2"));
+	assert_non_null(records_filter_problem(NULL, NULL, NULL, long_q, NULL, NULL, NULL));
+	assert_non_null(records_filter_problem(NULL, NULL, NULL, "\xC3\x28", NULL, NULL, NULL));
+	assert_non_null(records_filter_problem("seg", NULL, NULL, NULL, NULL, NULL, NULL));
+	assert_non_null(records_filter_problem(NULL, "me", NULL, NULL, NULL, NULL, NULL));
+	assert_non_null(records_filter_problem(NULL, NULL, "batch-1", NULL, NULL, NULL, NULL));
 
 	/* keyset: the cursor's two values bound, the comparison follows the order */
 	records_keyset(&sql, params, &n, "k",
@@ -102,17 +107,6 @@ test_filter_problem_and_keyset(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(sql.data, " AND c.created_at >= $1::date");
 	buf_free(&sql);
-}
-
-static const char *
-pairs_get(void *ctx, const char *column)
-{
-	const char *const *kv = ctx;
-
-	for (; kv[0]; kv += 2)
-		if (strcmp(kv[0], column) == 0)
-			return kv[1];
-	return NULL;
 }
 
 /* One clean per kind, whichever way the values come: here, a contact. */
@@ -137,7 +131,7 @@ test_contact_clean(void **state)
 	json_t *errors = json_object();
 	(void)state;
 
-	assert_int_equal(contacts_clean(pairs_get, (void *)kv, 0, out, present, errors), 1);
+	assert_int_equal(contacts_clean(itest_pairs_get, (void *)kv, 0, out, present, errors), 1);
 	assert_string_equal(out[0], "Ada");
 	assert_string_equal(out[2], "ada@example.com");
 	assert_non_null(json_object_get(errors, "email_2"));
@@ -149,8 +143,9 @@ test_contact_clean(void **state)
 	json_decref(errors);
 	/* partial: absent required fields are not required */
 	errors = json_object();
-	assert_int_equal(contacts_clean(pairs_get, (void *)(const char *[]){"job_title", "x", NULL},
-					1, out, present, errors),
+	assert_int_equal(contacts_clean(itest_pairs_get,
+					(void *)(const char *[]){"job_title", "x", NULL}, 1, out,
+					present, errors),
 			 0);
 	contacts_values_free(out);
 	json_decref(errors);
