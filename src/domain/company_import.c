@@ -8,9 +8,8 @@
  * start if one is missing), so the row is cleaned by the generic
  * imports_clean_row.
  *
- * Segment names are matched case-insensitively the way the database's
- * unique index on lower(name) sees them (domain/namelookup.h): all segments
- * are loaded once per run.
+ * Segment names are matched case-insensitively (domain/namelookup.h): all
+ * segments are loaded once per run.
  */
 #include "company_import.h"
 
@@ -44,7 +43,7 @@ static void company_close(void *ctx);
 static int company_check(void *ctx, const char *const *values, buf *copy,
 			 struct imports_problems *problems);
 
-DB_STMT(st_segments, "SELECT id, lower(name), status, name FROM segments");
+DB_STMT(st_segments, "SELECT id, status, name FROM segments");
 
 static const struct imports_column company_columns[COMPANY_COLUMNS] = {
     {"Company Name", 1,
@@ -124,16 +123,16 @@ company_open(db_conn *db)
 		return NULL;
 	cc = xcalloc(1, sizeof *cc);
 	cc->db = db;
-	namelookup_init(&cc->segments, db);
+	namelookup_init(&cc->segments);
 	cc->nsegs = (size_t)PQntuples(res);
 	cc->seg_ids = xcalloc(cc->nsegs ? cc->nsegs : 1, sizeof *cc->seg_ids);
 	cc->seg_names = xcalloc(cc->nsegs ? cc->nsegs : 1, sizeof *cc->seg_names);
 	cc->seg_active = xcalloc(cc->nsegs ? cc->nsegs : 1, sizeof *cc->seg_active);
 	for (i = 0; i < cc->nsegs; i++) {
 		snprintf(cc->seg_ids[i], sizeof cc->seg_ids[i], "%s", PQgetvalue(res, (int)i, 0));
-		cc->seg_names[i] = xstrdup(PQgetvalue(res, (int)i, 3));
-		cc->seg_active[i] = strcmp(PQgetvalue(res, (int)i, 2), "active") == 0;
-		namelookup_add(&cc->segments, PQgetvalue(res, (int)i, 1), (int)i);
+		cc->seg_names[i] = xstrdup(PQgetvalue(res, (int)i, 2));
+		cc->seg_active[i] = strcmp(PQgetvalue(res, (int)i, 1), "active") == 0;
+		namelookup_add(&cc->segments, "", PQgetvalue(res, (int)i, 2), (int)i);
 	}
 	PQclear(res);
 	return cc;
@@ -172,14 +171,7 @@ company_check(void *ctx, const char *const *values, buf *copy, struct imports_pr
 		bad++;
 	} else {
 		idx = namelookup_find(&cc->segments, "", segment);
-		if (idx == -2) {
-			/* a failed look-up is not the row's fault: report it as one, loudly */
-			log_error("company import: segment look-up failed: %s",
-				  db_error_message(cc->db));
-			imports_problem(problems, SEGMENT_COLUMN,
-					"The segment could not be looked up; try again.");
-			bad++;
-		} else if (idx < 0) {
+		if (idx < 0) {
 			snprintf(msg, sizeof msg, "There is no segment named “%.*s”.",
 				 utf8_prefix(segment, 500), segment);
 			imports_problem(problems, SEGMENT_COLUMN, msg);

@@ -3,7 +3,7 @@
  * segment and company look-ups, and the staging table with its one INSERT.
  *
  * Look-ups are loaded once per run (domain/namelookup.h): every segment by
- * lower(name), and every company under "<segment id>/" + lower(name), the
+ * name, and every company by name within "<segment id>/", the
  * candidates ordered so that, when a segment holds two companies of one
  * name, the approved, non-duplicate, active, oldest one is the one a row
  * means. All companies are loaded, whatever their status, so that a row
@@ -33,8 +33,8 @@ struct contact_ctx {
 	char (*co_ids)[37];
 	char *co_status; /* 'a'pproved, 'p'ending, 'r'ejected */
 	size_t ncos;
-	struct namelookup segments;  /* lower(name) → segment index */
-	struct namelookup companies; /* segment id + "/" + lower(name) → company index */
+	struct namelookup segments;  /* name → segment index */
+	struct namelookup companies; /* name within "<segment id>/" → company index */
 };
 
 /* contacts_fields[f] is read from spec column field_column[f] (set at registration). */
@@ -47,8 +47,8 @@ static int contact_check(void *ctx, const char *const *values, buf *copy,
 static int contact_company(struct contact_ctx *cc, const char *const *values,
 			   struct imports_problems *problems, int *seg_out);
 
-DB_STMT(st_segments, "SELECT id, lower(name) FROM segments");
-DB_STMT(st_companies, "SELECT segment_id || '/' || lower(name), id, left(status, 1) FROM companies "
+DB_STMT(st_segments, "SELECT id, name FROM segments");
+DB_STMT(st_companies, "SELECT segment_id || '/', id, left(status, 1), name FROM companies "
 		      "ORDER BY status <> 'approved', is_duplicate, NOT is_active, created_at, id");
 
 static const struct imports_column contact_columns[CONTACT_COLUMNS] = {
@@ -140,13 +140,13 @@ contact_open(db_conn *db)
 	}
 	cc = xcalloc(1, sizeof *cc);
 	cc->db = db;
-	namelookup_init(&cc->segments, db);
-	namelookup_init(&cc->companies, db);
+	namelookup_init(&cc->segments);
+	namelookup_init(&cc->companies);
 	cc->nsegs = (size_t)PQntuples(segs);
 	cc->seg_ids = xcalloc(cc->nsegs ? cc->nsegs : 1, sizeof *cc->seg_ids);
 	for (i = 0; i < cc->nsegs; i++) {
 		snprintf(cc->seg_ids[i], sizeof cc->seg_ids[i], "%s", PQgetvalue(segs, (int)i, 0));
-		namelookup_add(&cc->segments, PQgetvalue(segs, (int)i, 1), (int)i);
+		namelookup_add(&cc->segments, "", PQgetvalue(segs, (int)i, 1), (int)i);
 	}
 	cc->ncos = (size_t)PQntuples(cos);
 	cc->co_ids = xcalloc(cc->ncos ? cc->ncos : 1, sizeof *cc->co_ids);
@@ -155,7 +155,8 @@ contact_open(db_conn *db)
 		snprintf(cc->co_ids[i], sizeof cc->co_ids[i], "%s", PQgetvalue(cos, (int)i, 1));
 		cc->co_status[i] = PQgetvalue(cos, (int)i, 2)[0];
 		/* the first of a name in a segment is the preferred one (ORDER BY above) */
-		namelookup_add(&cc->companies, PQgetvalue(cos, (int)i, 0), (int)i);
+		namelookup_add(&cc->companies, PQgetvalue(cos, (int)i, 0),
+			       PQgetvalue(cos, (int)i, 3), (int)i);
 	}
 	PQclear(segs);
 	PQclear(cos);
@@ -209,7 +210,7 @@ contact_company(struct contact_ctx *cc, const char *const *values,
 				 utf8_prefix(company, 500), company, utf8_prefix(segment, 500),
 				 segment);
 			imports_problem(problems, COMPANY_COLUMN, msg);
-		} else if (idx >= 0 && cc->co_status[idx] == 'p') {
+		} else if (cc->co_status[idx] == 'p') {
 			snprintf(
 			    msg, sizeof msg,
 			    "The company “%.*s” is still pending approval: contacts can be added "
@@ -217,20 +218,13 @@ contact_company(struct contact_ctx *cc, const char *const *values,
 			    utf8_prefix(company, 500), company);
 			imports_problem(problems, COMPANY_COLUMN, msg);
 			idx = -1;
-		} else if (idx >= 0 && cc->co_status[idx] != 'a') {
+		} else if (cc->co_status[idx] != 'a') {
 			snprintf(msg, sizeof msg,
 				 "The company “%.*s” was rejected and cannot have contacts.",
 				 utf8_prefix(company, 500), company);
 			imports_problem(problems, COMPANY_COLUMN, msg);
 			idx = -1;
 		}
-	}
-	if (seg == -2 || idx == -2) {
-		/* a failed look-up is not the row's fault: report it as one, loudly */
-		log_error("contact import: look-up failed: %s", db_error_message(cc->db));
-		imports_problem(problems, seg == -2 ? SEGMENT_COLUMN : COMPANY_COLUMN,
-				"The name could not be looked up; try again.");
-		idx = -1;
 	}
 	free(segment);
 	free(company);

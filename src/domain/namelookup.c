@@ -1,6 +1,6 @@
 /*
- * namelookup — an open-addressing hash map of names, and the lowering rule
- * that makes a typed name meet the key PostgreSQL computed for a record.
+ * namelookup — an open-addressing hash map of lowered names, with a cache
+ * of the answers for names as typed.
  */
 #include "namelookup.h"
 
@@ -8,13 +8,12 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "domain/normalise.h"
 
 static unsigned long map_hash(const char *s);
 static int map_get(const struct namelookup_map *m, const char *key, int *val);
 static void map_put(struct namelookup_map *m, const char *key, int val);
 static void map_free(struct namelookup_map *m);
-
-DB_STMT(st_lower, "SELECT lower($1)");
 
 static unsigned long
 map_hash(const char *s)
@@ -83,10 +82,9 @@ map_free(struct namelookup_map *m)
 }
 
 void
-namelookup_init(struct namelookup *l, db_conn *db)
+namelookup_init(struct namelookup *l)
 {
 	memset(l, 0, sizeof *l);
-	l->db = db;
 }
 
 void
@@ -97,56 +95,36 @@ namelookup_free(struct namelookup *l)
 }
 
 void
-namelookup_add(struct namelookup *l, const char *key, int value)
+namelookup_add(struct namelookup *l, const char *scope, const char *name, int value)
 {
+	buf key = BUF_INIT;
 	int old;
 
-	/* the first candidate loaded for a key wins: callers load the preferred one first */
-	if (!map_get(&l->by_lower, key, &old))
-		map_put(&l->by_lower, key, value);
+	buf_puts(&key, scope);
+	normalise_lower(&key, name);
+	if (!map_get(&l->by_lower, key.data, &old))
+		map_put(&l->by_lower, key.data, value);
+	buf_free(&key);
 }
 
 int
 namelookup_find(struct namelookup *l, const char *scope, const char *name)
 {
-	const unsigned char *s;
 	buf key = BUF_INIT;
-	int idx = -1, ascii = 1;
-	size_t scope_len = strlen(scope);
+	int idx = -1;
 
-	buf_reserve(&key, scope_len + strlen(name) + 1);
 	buf_puts(&key, scope);
 	buf_puts(&key, name);
-	if (map_get(&l->cache, key.data, &idx)) {
-		buf_free(&key);
-		return idx;
-	}
-	for (s = (const unsigned char *)name; *s; s++)
-		if (*s >= 0x80)
-			ascii = 0;
-	key.len = scope_len;
-	key.data[key.len] = '\0';
-	if (ascii) {
-		for (s = (const unsigned char *)name; *s; s++)
-			buf_putc(&key, (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s));
-	} else {
-		const char *prm[1] = {name};
-		PGresult *res = db_exec(l->db, &st_lower, 1, prm);
+	if (!map_get(&l->cache, key.data, &idx)) {
+		buf lowered = BUF_INIT;
 
-		if (!res) {
-			buf_free(&key);
-			return -2;
-		}
-		buf_puts(&key, PQgetvalue(res, 0, 0));
-		PQclear(res);
+		buf_puts(&lowered, scope);
+		normalise_lower(&lowered, name);
+		if (!map_get(&l->by_lower, lowered.data, &idx))
+			idx = -1;
+		buf_free(&lowered);
+		map_put(&l->cache, key.data, idx);
 	}
-	if (!map_get(&l->by_lower, key.data, &idx))
-		idx = -1;
-	/* the cache is keyed by the name as typed */
-	key.len = scope_len;
-	key.data[key.len] = '\0';
-	buf_puts(&key, name);
-	map_put(&l->cache, key.data, idx);
 	buf_free(&key);
 	return idx;
 }

@@ -1557,6 +1557,64 @@ test_contact_import(void **state)
 	buf_free(&body);
 }
 
+/*
+ * Names beyond ASCII typed in another case, first met after more than 1 MB
+ * of rows: by then the staged rows stream to PostgreSQL (COPY), so matching
+ * the name must not need a query. The batch completes, every row imported.
+ */
+static void
+test_contact_import_late_unicode_names(void **state)
+{
+	char seg_u[160], seg_u_id[37], seg_typed[160], co[96], co_typed[96], co_id[37];
+	char batch[37], line[512];
+	buf csv = BUF_INIT;
+	json_t *b;
+	long n = 0;
+	const char *p[2];
+	(void)state;
+
+	snprintf(seg_u, sizeof seg_u, "Übersee Ölmärkte %s", run_id);
+	snprintf(seg_typed, sizeof seg_typed, "ÜBERSEE ÖLMÄRKTE %s", run_id);
+	snprintf(co, sizeof co, "Ørsted Čapek %s", run_id);
+	snprintf(co_typed, sizeof co_typed, "ørsted čapek %s", run_id);
+	{
+		const char *q[2] = {seg_u, user_ids[UPLOADER]};
+		char *v = sql_value(
+		    "INSERT INTO segments (name, created_by) VALUES ($1, $2) RETURNING id", 2, q);
+
+		snprintf(seg_u_id, sizeof seg_u_id, "%s", v);
+		free(v);
+	}
+	itest_company(co_id, co, seg_u_id, "approved", user_ids[UPLOADER]);
+	upload_path = "/imports/contacts";
+	buf_puts(&csv, "First Name,Last Name,Email,Company Name,Segment Name,Job Title\r\n");
+	while (csv.len < 1300 * 1024) {
+		snprintf(line, sizeof line,
+			 "Late%ld,Rows,late%ld@example.com,\"%s\",\"%s\",\"%s\"\r\n", n, n,
+			 n % 2 ? co : co_typed, n % 2 ? seg_u : seg_typed,
+			 "A job title long enough to make the file grow quickly to a megabyte");
+		buf_puts(&csv, line);
+		n++;
+	}
+	/* the first row naming them in this spelling, at the very end */
+	snprintf(line, sizeof line,
+		 "Last,Row,last@example.com,\"ØRSTED ČAPEK %s\",\"übersee "
+		 "ölmärkte %s\",\r\n",
+		 run_id, run_id);
+	buf_puts(&csv, line);
+	n++;
+	b = import_file("late-unicode.csv", csv.data, csv.len, batch);
+	assert_completed(b, "late-unicode.csv", n, n, 0);
+	json_decref(b);
+	p[0] = batch;
+	p[1] = co_id;
+	assert_int_equal(sql_count("SELECT count(*) FROM contacts WHERE batch_id = $1 AND "
+				   "company_id = $2",
+				   2, p),
+			 n);
+	buf_free(&csv);
+}
+
 /* ================================================================ whole-file rejections */
 
 #define GOOD_FILE "Company Name,Segment Name\r\nAcme,%s\r\n"
@@ -2224,6 +2282,7 @@ main(void)
 	    cmocka_unit_test(test_uploads_list_and_audit),
 	    cmocka_unit_test(test_fix_flow),
 	    cmocka_unit_test_teardown(test_contact_import, companies_again),
+	    cmocka_unit_test_teardown(test_contact_import_late_unicode_names, companies_again),
 	    cmocka_unit_test(test_whole_file_rejections),
 	    cmocka_unit_test(test_csvlint),
 	    cmocka_unit_test(test_sp500),

@@ -2,7 +2,7 @@
  * records and namelookup — the parsing every list and every contact import
  * relies on: calendar dates, page cursors, the shared filter checks, the
  * keyset SQL, the one clean step per field kind, and the case-insensitive
- * name look-up (its ASCII path, which needs no database).
+ * name look-up the imports use (no database: it runs mid-COPY).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,24 +152,30 @@ test_contact_clean(void **state)
 }
 
 static void
-test_namelookup_ascii(void **state)
+test_namelookup(void **state)
 {
 	struct namelookup l;
 	(void)state;
 
-	namelookup_init(&l, NULL); /* ASCII names never need the database */
-	namelookup_add(&l, "acme corp", 1);
-	namelookup_add(&l, "acme corp", 2); /* the first loaded wins */
-	namelookup_add(&l, "seg-1/acme", 3);
-	namelookup_add(&l, "seg-2/acme", 4);
+	namelookup_init(&l);
+	namelookup_add(&l, "", "Acme Corp", 1);
+	namelookup_add(&l, "", "ACME CORP", 2); /* the first added wins */
+	namelookup_add(&l, "seg-1/", "Acme", 3);
+	namelookup_add(&l, "seg-2/", "Acme", 4);
+	namelookup_add(&l, "", "Zürich Öl Ltd", 5);
+	namelookup_add(&l, "", "Ελληνική", 6);
 	assert_int_equal(namelookup_find(&l, "", "ACME Corp"), 1);
 	assert_int_equal(namelookup_find(&l, "", "acme corp"), 1);
 	assert_int_equal(namelookup_find(&l, "", "Acme"), -1);
-	assert_int_equal(namelookup_find(&l, "seg-1/", "Acme"), 3);
-	assert_int_equal(namelookup_find(&l, "seg-2/", "aCmE"), 4);
+	assert_int_equal(namelookup_find(&l, "seg-1/", "aCmE"), 3);
+	assert_int_equal(namelookup_find(&l, "seg-2/", "ACME"), 4);
 	assert_int_equal(namelookup_find(&l, "seg-3/", "Acme"), -1);
+	/* beyond ASCII, without a database: both sides lowered alike */
+	assert_int_equal(namelookup_find(&l, "", "ZÜRICH ÖL LTD"), 5);
+	assert_int_equal(namelookup_find(&l, "", "zürich öl ltd"), 5);
+	assert_int_equal(namelookup_find(&l, "", "ΕΛΛΗΝΙΚΉ"), 6);
 	/* cached answers stay the same */
-	assert_int_equal(namelookup_find(&l, "seg-2/", "aCmE"), 4);
+	assert_int_equal(namelookup_find(&l, "seg-2/", "ACME"), 4);
 	namelookup_free(&l);
 }
 
@@ -192,7 +198,7 @@ main(void)
 	    cmocka_unit_test(test_cursor),
 	    cmocka_unit_test(test_filter_problem_and_keyset),
 	    cmocka_unit_test(test_contact_clean),
-	    cmocka_unit_test(test_namelookup_ascii),
+	    cmocka_unit_test(test_namelookup),
 	    cmocka_unit_test(test_utf8_prefix),
 	};
 	return cmocka_run_group_tests_name("records", tests, NULL, NULL);
