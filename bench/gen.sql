@@ -637,7 +637,7 @@ insert into contacts (id, first_name, last_name, email, job_title, management_le
 	address_city, address_state, address_country, primary_timezone, company_id, segment_id,
 	status, is_duplicate, duplicate_of, created_by, created_at, updated_at)
 select md5('spanner-bench-contact-' || (:contacts - round(:contacts * 0.02)::int + d.n))::uuid,
-       o.first_name, o.last_name, upper(left(o.email, 1)) || substr(o.email, 2), o.job_title,
+       o.first_name, o.last_name, o.email, o.job_title,
        o.management_level, o.address_city, o.address_state, o.address_country,
        o.primary_timezone, o.company_id, o.segment_id, 'uploaded', true, o.id,
        pg_temp.pick(r.ids, d.r), d.created_at, d.created_at

@@ -4,6 +4,8 @@
  */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t
 utf8_next(const char *s, size_t len, uint32_t *cp)
 {
@@ -69,4 +71,17 @@ utf8_valid(const char *s, size_t len)
 		i += n;
 	}
 	return 1;
+}
+
+int
+utf8_prefix(const char *s, int max)
+{
+	int n = (int)strnlen(s, (size_t)max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
 }

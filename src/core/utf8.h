@@ -20,5 +20,10 @@
 size_t utf8_next(const char *s, size_t len, uint32_t *cp);
 /* 1 when all len bytes are valid UTF-8 with no NUL (PostgreSQL text cannot hold NUL). */
 int utf8_valid(const char *s, size_t len);
+/*
+ * How many bytes of s to quote, at most max, without cutting a UTF-8
+ * character in two: for "%.*s" in messages that echo what a user typed.
+ */
+int utf8_prefix(const char *s, int max);
 
 #endif

@@ -23,22 +23,22 @@
 #include "domain/normalise.h"
 #include "domain/validate.h"
 
-const struct company_field companies_fields[COMPANIES_NFIELDS] = {
-	{"name", "Company name", "Company Name", CF_NAME, 500, 1},
-	{"website", "Website", "Company Website", CF_URL, 2048, 0},
-	{"phone", "Phone", "Company Phone", CF_TEXT, 50, 0},
-	{"description", "Description", "Company Description", CF_LONG, 5000, 0},
-	{"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", CF_URL, 2048, 0},
-	{"industry", "Industry", "Company Industry", CF_TEXT, 200, 0},
-	{"sub_industry", "Sub-industry", "Company Sub-Industry", CF_TEXT, 200, 0},
-	{"address_street", "Street", "Street", CF_TEXT, 500, 0},
-	{"address_city", "City", "City", CF_TEXT, 200, 0},
-	{"address_state", "State/Province", "State/Province", CF_TEXT, 200, 0},
-	{"address_country", "Country/Region", "Country/Region", CF_TEXT, 200, 0},
-	{"address_zip", "ZIP/Postal code", "ZIP/Postal Code", CF_TEXT, 50, 0},
-	{"founded_year", "Founded", "Founded Year", CF_YEAR, 4, 0},
-	{"revenue_range", "Revenue range", "Revenue Range", CF_TEXT, 200, 0},
-	{"employee_size_range", "Employees", "Employee Size Range", CF_TEXT, 200, 0},
+const struct record_field companies_fields[COMPANIES_NFIELDS] = {
+	{"name", "Company name", "Company Name", RF_NAME, 500, 1},
+	{"website", "Website", "Company Website", RF_URL, 2048, 0},
+	{"phone", "Phone", "Company Phone", RF_TEXT, 50, 0},
+	{"description", "Description", "Company Description", RF_LONG, 5000, 0},
+	{"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", RF_URL, 2048, 0},
+	{"industry", "Industry", "Company Industry", RF_TEXT, 200, 0},
+	{"sub_industry", "Sub-industry", "Company Sub-Industry", RF_TEXT, 200, 0},
+	{"address_street", "Street", "Street", RF_TEXT, 500, 0},
+	{"address_city", "City", "City", RF_TEXT, 200, 0},
+	{"address_state", "State/Province", "State/Province", RF_TEXT, 200, 0},
+	{"address_country", "Country/Region", "Country/Region", RF_TEXT, 200, 0},
+	{"address_zip", "ZIP/Postal code", "ZIP/Postal Code", RF_TEXT, 50, 0},
+	{"founded_year", "Founded", "Founded Year", RF_YEAR, 4, 0},
+	{"revenue_range", "Revenue range", "Revenue Range", RF_TEXT, 200, 0},
+	{"employee_size_range", "Employees", "Employee Size Range", RF_TEXT, 200, 0},
 };
 
 /* The columns the list and export read, shared so that both show the same rows. */
@@ -53,16 +53,12 @@ const struct company_field companies_fields[COMPANIES_NFIELDS] = {
 
 #define COMPANIES_MAX_PARAMS 16
 
-static int companies_valid_date(const char *s);
 static void companies_build_query(const struct companies_filter *f, buf *sql,
 				  const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
 				  char *cur_ts, char *cur_id);
-static int companies_parse_cursor(const char *after, char ts[40], char id[37]);
 static json_t *companies_row(PGresult *res, int i);
 static json_t *companies_meta(PGresult *res, int i, const char *place);
 static json_t *companies_id_names(db_conn *c, db_stmt *st);
-static const char *companies_value(PGresult *res, int row, int col);
-static json_t *companies_nullable(const char *s);
 static void companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen);
 static const char *companies_segment_problem(db_conn *c, const char *segment_id, int *dberr);
 static enum companies_result companies_decide(db_conn *c, const char *actor, const char *id,
@@ -116,147 +112,35 @@ DB_STMT(stmt_filter_options,
 /* ------------------------------------------------------------- field rules */
 
 json_t *
-companies_field_json(const struct company_field *f, json_t *value)
+companies_field_json(const struct record_field *f, json_t *value)
 {
-	return json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:i}", "column", f->column, "label",
-			 f->label, "value", value ? value : json_null(), "long", f->kind == CF_LONG,
-			 "url", f->kind == CF_URL, "year", f->kind == CF_YEAR, "required",
-			 f->required, "max", (int)f->max);
+	return records_field_json(f, value);
 }
 
 int
 companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMPANIES_NFIELDS],
 		int present[COMPANIES_NFIELDS], json_t *errors)
 {
-	int i, nerr = 0;
-
-	for (i = 0; i < COMPANIES_NFIELDS; i++) {
-		const struct company_field *f = &companies_fields[i];
-		const char *raw = get(ctx, f->column);
-		const char *problem = NULL;
-		int year;
-
-		out[i] = NULL;
-		if (present)
-			present[i] = raw != NULL;
-		if (!raw && partial)
-			continue;
-		/* The database holds UTF-8 only: say so on the field rather than fail the save. */
-		if (raw && (problem = validate_utf8(raw, strlen(raw))) != NULL) {
-			json_object_set_new(errors, f->column, json_string(problem));
-			nerr++;
-			continue;
-		}
-		switch (f->kind) {
-		case CF_NAME: out[i] = normalise_company_name(raw); break;
-		case CF_URL: out[i] = normalise_url(raw); break;
-		case CF_LONG: out[i] = normalise_multiline(raw); break;
-		default: out[i] = normalise_text(raw); break;
-		}
-		if (!out[i]) {
-			if (f->required)
-				problem = "This field is required.";
-		} else if (f->kind == CF_URL) {
-			problem = validate_url(out[i]);
-		} else if (f->kind == CF_YEAR) {
-			time_t now = time(NULL);
-			struct tm tm;
-
-			gmtime_r(&now, &tm);
-			problem = validate_year(out[i], 1800, tm.tm_year + 1900, &year);
-		}
-		if (!problem && out[i])
-			problem = validate_max_length(out[i], f->max);
-		if (problem) {
-			json_object_set_new(errors, f->column, json_string(problem));
-			nerr++;
-		}
-	}
-	return nerr;
+	return records_clean(companies_fields, COMPANIES_NFIELDS, get, ctx, partial, out, present,
+			     errors);
 }
 
 void
 companies_values_free(char *out[COMPANIES_NFIELDS])
 {
-	int i;
-
-	for (i = 0; i < COMPANIES_NFIELDS; i++) {
-		free(out[i]);
-		out[i] = NULL;
-	}
+	records_values_free(out, COMPANIES_NFIELDS);
 }
 
 /* ------------------------------------------------------------------- list */
 
-/* A real calendar date: 2021-02-31 is refused here, not by PostgreSQL's cast. */
-static int
-companies_valid_date(const char *s)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, m, d, leap;
-	char extra;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 1900 || y > 9999 || m < 1 ||
-	    m > 12 || d < 1)
-		return 0;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= days[m - 1] + (m == 2 && leap);
-}
-
-/* A cursor is "<created_at ISO 8601 with microseconds>_<uuid>". */
-static int
-companies_parse_cursor(const char *after, char ts[40], char id[37])
-{
-	const char *sep = after ? strrchr(after, '_') : NULL;
-	size_t tlen;
-	int y, mo, d, h, mi, sec, us;
-
-	if (!sep || !uuid_valid(sep + 1))
-		return -1;
-	tlen = (size_t)(sep - after);
-	if (tlen != 27 || sscanf(after, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &y, &mo, &d, &h, &mi, &sec,
-				 &us) != 7)
-		return -1;
-	{
-		char date[11];
-
-		memcpy(date, after, 10);
-		date[10] = '\0';
-		if (!companies_valid_date(date) || h > 23 || mi > 59 || sec > 59 || us < 0)
-			return -1;
-	}
-	memcpy(ts, after, tlen);
-	ts[tlen] = '\0';
-	snprintf(id, 37, "%s", sep + 1);
-	return 0;
-}
-
 const char *
 companies_filter_problem(const struct companies_filter *f)
 {
-	char ts[40], id[37];
-
-	if (f->segment_id && !uuid_valid(f->segment_id))
-		return "That segment does not exist.";
-	if (f->created_by && !uuid_valid(f->created_by))
-		return "That researcher does not exist.";
-	if (f->batch_id && !uuid_valid(f->batch_id))
-		return "That upload does not exist.";
 	if (f->status && strcmp(f->status, "pending") && strcmp(f->status, "approved") &&
 	    strcmp(f->status, "rejected"))
 		return "Status must be pending, approved or rejected.";
-	if (f->from && !companies_valid_date(f->from))
-		return "Enter the start date as YYYY-MM-DD.";
-	if (f->to && !companies_valid_date(f->to))
-		return "Enter the end date as YYYY-MM-DD.";
-	if (f->after && companies_parse_cursor(f->after, ts, id) != 0)
-		return "That page link is no longer valid.";
-	if (f->q && strlen(f->q) > 200)
-		return "Search for at most 200 characters.";
-	if (f->q && validate_utf8(f->q, strlen(f->q)))
-		return "The search text is not valid UTF-8.";
-	return NULL;
+	return records_filter_problem(f->segment_id, f->created_by, f->batch_id, f->q, f->from,
+				      f->to, f->after);
 }
 
 /*
@@ -271,30 +155,11 @@ companies_build_query(const struct companies_filter *f, buf *sql,
 {
 	buf_puts(sql, COMPANIES_LIST_SELECT);
 	*n = 0;
-	if (f->segment_id) {
-		params[(*n)++] = f->segment_id;
-		buf_printf(sql, " AND c.segment_id = $%d", *n);
-	}
-	if (f->status) {
-		params[(*n)++] = f->status;
-		buf_printf(sql, " AND c.status = $%d", *n);
-	}
-	if (f->created_by) {
-		params[(*n)++] = f->created_by;
-		buf_printf(sql, " AND c.created_by = $%d", *n);
-	}
-	if (f->batch_id) {
-		params[(*n)++] = f->batch_id;
-		buf_printf(sql, " AND c.batch_id = $%d", *n);
-	}
-	if (f->from) {
-		params[(*n)++] = f->from;
-		buf_printf(sql, " AND c.created_at >= $%d::date", *n);
-	}
-	if (f->to) {
-		params[(*n)++] = f->to;
-		buf_printf(sql, " AND c.created_at < $%d::date + 1", *n);
-	}
+	records_where(sql, params, n, "c.segment_id", f->segment_id);
+	records_where(sql, params, n, "c.status", f->status);
+	records_where(sql, params, n, "c.created_by", f->created_by);
+	records_where(sql, params, n, "c.batch_id", f->batch_id);
+	records_date_range(sql, params, n, "c", f->from, f->to);
 	if (like) {
 		params[(*n)++] = like;
 		buf_printf(sql, " AND c.name ILIKE $%d", *n);
@@ -303,33 +168,14 @@ companies_build_query(const struct companies_filter *f, buf *sql,
 		buf_puts(sql, " AND NOT c.is_duplicate");
 	if (!f->show_inactive)
 		buf_puts(sql, " AND c.is_active");
-	if (f->after && companies_parse_cursor(f->after, cur_ts, cur_id) == 0) {
-		params[(*n)++] = cur_ts;
-		params[(*n)++] = cur_id;
-		buf_printf(sql, " AND (c.created_at, c.id) %s ($%d::timestamptz, $%d::uuid)",
-			   f->oldest_first ? ">" : "<", *n - 1, *n);
-	}
-	buf_puts(sql, f->oldest_first ? " ORDER BY c.created_at, c.id"
-				      : " ORDER BY c.created_at DESC, c.id DESC");
-}
-
-static const char *
-companies_value(PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-static json_t *
-companies_nullable(const char *s)
-{
-	return s ? json_string(s) : json_null();
+	records_keyset(sql, params, n, "c", f->after, f->oldest_first, cur_ts, cur_id);
 }
 
 /* "acme.com · Robotics · Lyon, France" without dangling separators: the queue's second line. */
 static json_t *
 companies_meta(PGresult *res, int i, const char *place)
 {
-	const char *parts[3] = {companies_value(res, i, 2), companies_value(res, i, 4), place};
+	const char *parts[3] = {records_value(res, i, 2), records_value(res, i, 4), place};
 	buf b = BUF_INIT;
 	json_t *s;
 	int k;
@@ -349,7 +195,7 @@ companies_meta(PGresult *res, int i, const char *place)
 static json_t *
 companies_row(PGresult *res, int i)
 {
-	const char *city = companies_value(res, i, 5), *country = companies_value(res, i, 6);
+	const char *city = records_value(res, i, 5), *country = records_value(res, i, 6);
 	buf place = BUF_INIT;
 	json_t *row;
 
@@ -361,15 +207,15 @@ companies_row(PGresult *res, int i)
 		buf_puts(&place, country);
 	row = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:o}",
 			"id", PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1), "website",
-			companies_nullable(companies_value(res, i, 2)), "status",
+			records_nullable(records_value(res, i, 2)), "status",
 			PQgetvalue(res, i, 3), "industry",
-			companies_nullable(companies_value(res, i, 4)), "place",
+			records_nullable(records_value(res, i, 4)), "place",
 			place.data ? place.data : "", "is_duplicate",
 			PQgetvalue(res, i, 7)[0] == 't', "is_active", PQgetvalue(res, i, 8)[0] == 't',
 			"segment", PQgetvalue(res, i, 9), "created_by", PQgetvalue(res, i, 10),
 			"created_at", PQgetvalue(res, i, 11), "created_on", PQgetvalue(res, i, 12),
 			"segment_id", PQgetvalue(res, i, 13), "rejection_reason",
-			companies_nullable(companies_value(res, i, 14)));
+			records_nullable(records_value(res, i, 14)));
 	json_object_set_new(row, PQgetvalue(res, i, 3), json_true()); /* {{#pending}} etc. */
 	json_object_set_new(row, "meta", companies_meta(res, i, place.data));
 	buf_free(&place);
@@ -381,35 +227,15 @@ companies_list(db_conn *c, const struct companies_filter *f, char **next)
 {
 	buf sql = BUF_INIT;
 	const char *params[COMPANIES_MAX_PARAMS];
-	char ts[40], id[37], limit[16];
+	char ts[40], id[37];
 	char *like = normalise_search_pattern(f->q);
-	PGresult *res;
 	json_t *rows;
-	int n, i, count;
+	int n;
 
-	*next = NULL;
 	companies_build_query(f, &sql, params, &n, like, ts, id);
-	/* one more than the page: whether there is a next page, without a count */
-	snprintf(limit, sizeof limit, "%d", f->limit + 1);
-	params[n++] = limit;
-	buf_printf(&sql, " LIMIT $%d", n);
-	res = db_exec_params(c, sql.data, n, params);
+	rows = records_page(c, &sql, params, n, f->limit, 11, companies_row, next);
 	buf_free(&sql);
 	free(like);
-	if (!res)
-		return NULL;
-	rows = json_array();
-	count = PQntuples(res);
-	for (i = 0; i < count && i < f->limit; i++)
-		json_array_append_new(rows, companies_row(res, i));
-	if (count > f->limit) {
-		buf cur = BUF_INIT;
-
-		buf_printf(&cur, "%s_%s", PQgetvalue(res, f->limit - 1, 11),
-			   PQgetvalue(res, f->limit - 1, 0));
-		*next = buf_steal(&cur);
-	}
-	PQclear(res);
 	return rows;
 }
 
@@ -460,13 +286,13 @@ companies_export_fetch(db_conn *tx, buf *out, int *header_done)
 		csvout_cell(out, PQgetvalue(res, i, 1), 1);
 		csvout_cell(out, PQgetvalue(res, i, 9), 0);
 		csvout_cell(out, PQgetvalue(res, i, 3), 0);
-		csvout_cell(out, companies_value(res, i, 2), 0);
-		csvout_cell(out, companies_value(res, i, 4), 0);
-		csvout_cell(out, companies_value(res, i, 5), 0);
-		csvout_cell(out, companies_value(res, i, 6), 0);
-		csvout_cell(out, companies_value(res, i, 15), 0);
-		csvout_cell(out, companies_value(res, i, 16), 0);
-		csvout_cell(out, companies_value(res, i, 14), 0);
+		csvout_cell(out, records_value(res, i, 2), 0);
+		csvout_cell(out, records_value(res, i, 4), 0);
+		csvout_cell(out, records_value(res, i, 5), 0);
+		csvout_cell(out, records_value(res, i, 6), 0);
+		csvout_cell(out, records_value(res, i, 15), 0);
+		csvout_cell(out, records_value(res, i, 16), 0);
+		csvout_cell(out, records_value(res, i, 14), 0);
 		csvout_cell(out, PQgetvalue(res, i, 10), 0);
 		csvout_cell(out, PQgetvalue(res, i, 11), 0);
 		csvout_cell(out, PQgetvalue(res, i, 7)[0] == 't' ? "yes" : "no", 0);
@@ -502,25 +328,25 @@ companies_get(db_conn *c, const char *id, int *err)
 		      "s:b, s:s}",
 		      "id", PQgetvalue(res, 0, 0), "segment_id", PQgetvalue(res, 0, 16), "segment",
 		      PQgetvalue(res, 0, 17), "status", PQgetvalue(res, 0, 18), "rejection_reason",
-		      companies_nullable(companies_value(res, 0, 19)), "is_duplicate",
+		      records_nullable(records_value(res, 0, 19)), "is_duplicate",
 		      PQgetvalue(res, 0, 20)[0] == 't', "duplicate_of",
-		      companies_nullable(companies_value(res, 0, 21)), "duplicate_of_name",
-		      companies_nullable(companies_value(res, 0, 22)), "is_active",
+		      records_nullable(records_value(res, 0, 21)), "duplicate_of_name",
+		      records_nullable(records_value(res, 0, 22)), "is_active",
 		      PQgetvalue(res, 0, 23)[0] == 't', "batch_id",
-		      companies_nullable(companies_value(res, 0, 24)), "created_by",
+		      records_nullable(records_value(res, 0, 24)), "created_by",
 		      PQgetvalue(res, 0, 25), "created_at", PQgetvalue(res, 0, 26),
-		      "status_changed_by", companies_nullable(companies_value(res, 0, 27)),
-		      "status_changed_at", companies_nullable(companies_value(res, 0, 28)),
+		      "status_changed_by", records_nullable(records_value(res, 0, 27)),
+		      "status_changed_at", records_nullable(records_value(res, 0, 28)),
 		      "segment_active", strcmp(PQgetvalue(res, 0, 29), "active") == 0,
 		      "contacts_count", PQgetvalue(res, 0, 30));
 	json_object_set_new(o, PQgetvalue(res, 0, 18), json_true());
 	fields = json_array();
 	for (i = 0; i < COMPANIES_NFIELDS; i++) {
-		const char *v = companies_value(res, 0, i + 1);
+		const char *v = records_value(res, 0, i + 1);
 
-		json_object_set_new(o, companies_fields[i].column, companies_nullable(v));
+		json_object_set_new(o, companies_fields[i].column, records_nullable(v));
 		json_array_append_new(
-			fields, companies_field_json(&companies_fields[i], companies_nullable(v)));
+			fields, companies_field_json(&companies_fields[i], records_nullable(v)));
 	}
 	json_object_set_new(o, "name", json_string(PQgetvalue(res, 0, 1)));
 	json_object_set_new(o, "fields", fields);
@@ -646,7 +472,7 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 	json_t *changes = json_object();
 	buf sql = BUF_INIT;
 	PGresult *res;
-	int i, n = 0, dberr;
+	int n = 0, dberr;
 
 	if (segment_id) {
 		const char *problem = companies_segment_problem(c, segment_id, &dberr);
@@ -671,18 +497,8 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 		return COMPANIES_NOT_FOUND;
 	}
 	buf_puts(&sql, "UPDATE companies SET ");
-	for (i = 0; i < COMPANIES_NFIELDS; i++) {
-		const char *old = companies_value(res, 0, i);
-
-		if (!present[i])
-			continue;
-		if (!audit_change(changes, companies_fields[i].column, companies_nullable(old),
-				  companies_nullable(vals[i])))
-			continue;
-		up[n++] = vals[i];
-		buf_printf(&sql, "%s%s = $%d%s", n > 1 ? ", " : "", companies_fields[i].column, n,
-			   companies_fields[i].kind == CF_YEAR ? "::int" : "");
-	}
+	records_set_changes(&sql, up, &n, companies_fields, COMPANIES_NFIELDS, res, 0, vals, present,
+			    changes);
 	if (segment_id && audit_change(changes, "segment_id",
 				       json_string(PQgetvalue(res, 0, COMPANIES_NFIELDS)),
 				       json_string(segment_id))) {

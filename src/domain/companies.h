@@ -18,32 +18,17 @@
 
 #include "core/buf.h"
 #include "core/db.h"
+#include "domain/records.h"
 
-enum company_field_kind {
-	CF_NAME, /* company name: casing rules */
-	CF_TEXT,
-	CF_LONG, /* multi-line text */
-	CF_URL,
-	CF_YEAR,
-};
-
-struct company_field {
-	const char *column;     /* form field and column name */
-	const char *label;      /* for people */
-	const char *csv_header; /* the import/export column */
-	enum company_field_kind kind;
-	size_t max;             /* characters */
-	int required;
-};
-
+/* The field table (domain/records.h): one description of every company field. */
 #define COMPANIES_NFIELDS 15
-extern const struct company_field companies_fields[COMPANIES_NFIELDS];
+extern const struct record_field companies_fields[COMPANIES_NFIELDS];
 
-/* A field's description for forms: {column, label, value, long, url, year, required, max}. */
-json_t *companies_field_json(const struct company_field *f, json_t *value);
+/* A field's description for forms (records_field_json). */
+json_t *companies_field_json(const struct record_field *f, json_t *value);
 
 /* Supplies the raw value of a column (NULL when absent). */
-typedef const char *(*companies_get_fn)(void *ctx, const char *column);
+typedef records_get_fn companies_get_fn;
 
 /*
  * Normalises and validates the fields get supplies. out[i] receives the clean

@@ -348,6 +348,75 @@ imports_problem(struct imports_problems *p, size_t column, const char *message)
 	buf_append(&p->text, message, strlen(message) + 1);
 }
 
+int
+imports_field_columns(const struct imports_spec *spec, const struct record_field *fields,
+		      size_t nfields, int *field_column)
+{
+	size_t f, i;
+
+	for (f = 0; f < nfields; f++) {
+		field_column[f] = -1;
+		for (i = 0; i < spec->ncolumns; i++)
+			if (strcmp(spec->columns[i].header, fields[f].csv_header) == 0)
+				field_column[f] = (int)i;
+		if (field_column[f] < 0) {
+			log_error("%s import: no column “%s” for the field %s", spec->noun,
+				  fields[f].csv_header, fields[f].column);
+			return -1;
+		}
+		if (spec->columns[field_column[f]].multiline != (fields[f].kind == RF_LONG)) {
+			log_error("%s import: column “%s” disagrees with the field table on being "
+				  "multi-line",
+				  spec->noun, fields[f].csv_header);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* records_clean's getter over a row in spec column order. */
+struct clean_row {
+	const struct record_field *fields;
+	size_t nfields;
+	const int *field_column;
+	const char *const *values;
+};
+
+static const char *
+clean_row_get(void *ctx, const char *column)
+{
+	const struct clean_row *cr = ctx;
+	size_t f;
+
+	/* records_clean passes the field table's own pointers: compare those first */
+	for (f = 0; f < cr->nfields; f++)
+		if (column == cr->fields[f].column)
+			return cr->values[cr->field_column[f]];
+	f = (size_t)records_field_index(cr->fields, cr->nfields, column);
+	return f < cr->nfields ? cr->values[cr->field_column[f]] : NULL;
+}
+
+int
+imports_clean_row(const struct record_field *fields, size_t nfields, const int *field_column,
+		  const char *const *values, char **out, struct imports_problems *problems)
+{
+	struct clean_row cr = {fields, nfields, field_column, values};
+	json_t *errors = json_object();
+	const char *key;
+	json_t *v;
+	int bad, f;
+
+	bad = records_clean(fields, nfields, clean_row_get, &cr, 0, out, NULL, errors);
+	json_object_foreach(errors, key, v)
+	{
+		f = records_field_index(fields, nfields, key);
+		if (f >= 0)
+			imports_problem(problems, (size_t)field_column[f], json_string_value(v));
+	}
+	json_decref(errors);
+	return bad;
+}
+
 static void
 problems_reset(struct imports_problems *p)
 {

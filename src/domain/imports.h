@@ -49,6 +49,7 @@
 
 #include "core/buf.h"
 #include "core/db.h"
+#include "domain/records.h"
 
 /* The largest file accepted: 10 MB (SPEC §4). */
 #define IMPORTS_MAX_BYTES ((size_t)10 * 1024 * 1024)
@@ -105,6 +106,24 @@ struct imports_spec {
 	int (*check)(void *ctx, const char *const *values, buf *copy,
 		     struct imports_problems *problems);
 };
+
+/*
+ * For specs whose row is a record of a field table (domain/records.h):
+ * field_column[f] receives the index of the spec column whose header is
+ * fields[f].csv_header. 0, or -1 (logged) when a field has no column or its
+ * column disagrees with the field on being multi-line: a check for start-up.
+ */
+int imports_field_columns(const struct imports_spec *spec, const struct record_field *fields,
+			  size_t nfields, int *field_column);
+
+/*
+ * Cleans a row's record fields (records_clean: the very normalisation and
+ * validation of the form) from values, in spec column order, and reports
+ * each problem on its column. out[f] receives the clean values (free with
+ * records_values_free). Returns the number of problems.
+ */
+int imports_clean_row(const struct record_field *fields, size_t nfields, const int *field_column,
+		      const char *const *values, char **out, struct imports_problems *problems);
 
 /* Registers a spec and its job kind. Before jobs_start. 0 or -1 (logged). */
 int imports_register(const struct imports_spec *spec);

@@ -370,6 +370,12 @@ put_lower(buf *b, const char *s, size_t len)
 	}
 }
 
+void
+normalise_lower(buf *b, const char *s)
+{
+	put_lower(b, s, strlen(s));
+}
+
 /* ---------------------------------------------------------------- company names */
 
 /*

@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
+
 /* Trim, and collapse every run of internal white space to one space. */
 char *normalise_text(const char *s);
 /*
@@ -100,6 +102,13 @@ void normalise_url_split(const char *url, struct normalise_url_parts *p);
  * UTF-8 sequence, ASCII upper-cased) of the first and the last word.
  */
 char *normalise_search_pattern(const char *q);
+/*
+ * Appends s lower-cased to b: the simple case mappings of the scripts the
+ * casing rules know (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic),
+ * everything else unchanged. For comparing names regardless of case on our
+ * side alone (both sides lowered here), never for storing them.
+ */
+void normalise_lower(buf *b, const char *s);
 void normalise_initials(const char *name, char out[16]);
 
 #endif

@@ -33,6 +33,7 @@
 #define SQLSTATE_COMPANY_NOT_APPROVED "SP003"
 #define SQLSTATE_SEGMENT_ARCHIVED "SP004"
 #define SQLSTATE_AUDIT_APPEND_ONLY "SP005"
+#define SQLSTATE_CONTACT_SEGMENT "SP006"
 
 #define ID_LEN 64 /* room for a uuid in text form */
 
@@ -464,10 +465,10 @@ test_contact_segment_is_company_segment(void **state)
 	insert_company(a, &f, f.seg1, "approved", NULL);
 	insert_company(b, &f, f.seg2, "approved", NULL);
 
-	/* Company A with company B's segment. */
+	/* Company A with company B's segment: refused by name (0006), before the foreign key. */
 	const char *mismatch[] = {a, f.seg2, f.user};
 	expect_sqlstate(
-	    SQLSTATE_FOREIGN_KEY,
+	    SQLSTATE_CONTACT_SEGMENT,
 	    "INSERT INTO contacts (first_name, last_name, email, company_id, "
 	    "segment_id, created_by) VALUES ('Bo', 'Wrong', 'bo@schema-test.example', $1, "
 	    "$2, $3)",
@@ -481,8 +482,8 @@ test_contact_segment_is_company_segment(void **state)
 	query_one(seg, sizeof seg, "SELECT segment_id FROM contacts WHERE id = $1", 1, p);
 	assert_string_equal(seg, f.seg1);
 	const char *move[] = {contact, f.seg2};
-	expect_sqlstate(SQLSTATE_FOREIGN_KEY, "UPDATE contacts SET segment_id = $2 WHERE id = $1",
-			2, move);
+	expect_sqlstate(SQLSTATE_CONTACT_SEGMENT,
+			"UPDATE contacts SET segment_id = $2 WHERE id = $1", 2, move);
 
 	/* Moving the company carries its contacts along. */
 	const char *move_company[] = {a, f.seg2};
@@ -505,6 +506,23 @@ test_contact_needs_approved_company(void **state)
 			"INSERT INTO contacts (first_name, last_name, email, company_id, "
 			"created_by) VALUES ('Cy', 'Early', 'cy@schema-test.example', $1, $2)",
 			2, p);
+
+	/* A rejected company never takes contacts, by insert or by a move. */
+	char rejected[ID_LEN], approved[ID_LEN], contact[ID_LEN];
+	insert_company(rejected, &f, f.seg1, "rejected", "Out of scope");
+	const char *r[] = {rejected, f.user};
+	expect_sqlstate(SQLSTATE_COMPANY_NOT_APPROVED,
+			"INSERT INTO contacts (first_name, last_name, email, company_id, "
+			"created_by) VALUES ('Cy', 'Late', 'cy@schema-test.example', $1, $2)",
+			2, r);
+	insert_company(approved, &f, f.seg1, "approved", NULL);
+	insert_contact(contact, &f, approved, NULL);
+	const char *to_pending[] = {contact, pending};
+	expect_sqlstate(SQLSTATE_COMPANY_NOT_APPROVED,
+			"UPDATE contacts SET company_id = $2 WHERE id = $1", 2, to_pending);
+	const char *to_rejected[] = {contact, rejected};
+	expect_sqlstate(SQLSTATE_COMPANY_NOT_APPROVED,
+			"UPDATE contacts SET company_id = $2 WHERE id = $1", 2, to_rejected);
 }
 
 static void
@@ -555,6 +573,11 @@ test_contact_email_format(void **state)
 	expect_sqlstate(SQLSTATE_CHECK, sql, 4, spaces);
 	const char *bad2[] = {"di@schema-test.example", "di@nowhere", company, f.user};
 	expect_sqlstate(SQLSTATE_CHECK, sql, 4, bad2);
+	/* Stored lower-cased (0006): an upper-case ASCII letter is refused in either column. */
+	const char *upper[] = {"Di@schema-test.example", NULL, company, f.user};
+	expect_sqlstate(SQLSTATE_CHECK, sql, 4, upper);
+	const char *upper2[] = {"di@schema-test.example", "di@Other.example", company, f.user};
+	expect_sqlstate(SQLSTATE_CHECK, sql, 4, upper2);
 	const char *good[] = {"di@schema-test.example", "di.mail@other.example", company, f.user};
 	exec_ok(sql, 4, good);
 }

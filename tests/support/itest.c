@@ -472,3 +472,28 @@ itest_sql_count(const char *sql, int n, const char *const *params)
 	free(v);
 	return c;
 }
+
+void
+itest_company(char id[37], const char *name, const char *segment_id, const char *status,
+	      const char *creator)
+{
+	const char *p[4] = {name, segment_id, status, creator};
+	char *v = itest_sql_value(
+	    "INSERT INTO companies (name, segment_id, status, rejection_reason, created_by) VALUES "
+	    "($1, $2, $3, CASE WHEN $3 = 'rejected' THEN 'Not a fit' END, $4) RETURNING id",
+	    4, p);
+
+	snprintf(id, 37, "%s", v ? v : "");
+	free(v);
+}
+
+const char *
+itest_pairs_get(void *ctx, const char *column)
+{
+	const char *const *kv = ctx;
+
+	for (; kv[0]; kv += 2)
+		if (strcmp(kv[0], column) == 0)
+			return kv[1];
+	return NULL;
+}

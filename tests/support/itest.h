@@ -45,6 +45,19 @@ long itest_sql_count(const char *sql, int n, const char *const *params);
  */
 const char *itest_testdata(const char *rel);
 
+/*
+ * A company made by SQL in segment_id with this status (a rejected one gets a
+ * reason), created by creator; its id in id.
+ */
+void itest_company(char id[37], const char *name, const char *segment_id, const char *status,
+		   const char *creator);
+
+/*
+ * A field getter (records_get_fn, domain/records.h) over ctx, a NULL-terminated
+ * array of column, value pairs: the values a form or a JSON body would send.
+ */
+const char *itest_pairs_get(void *ctx, const char *column);
+
 /* The test database's conninfo; NULL (and a message) when not run by tests/run-all. */
 const char *itest_conninfo(void);
 PGconn *itest_pg(void);
