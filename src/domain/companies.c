@@ -24,21 +24,21 @@
 #include "domain/validate.h"
 
 const struct company_field companies_fields[COMPANIES_NFIELDS] = {
-	{"name", "Company name", "Company Name", CF_NAME, 500, 1},
-	{"website", "Website", "Company Website", CF_URL, 2048, 0},
-	{"phone", "Phone", "Company Phone", CF_TEXT, 50, 0},
-	{"description", "Description", "Company Description", CF_LONG, 5000, 0},
-	{"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", CF_URL, 2048, 0},
-	{"industry", "Industry", "Company Industry", CF_TEXT, 200, 0},
-	{"sub_industry", "Sub-industry", "Company Sub-Industry", CF_TEXT, 200, 0},
-	{"address_street", "Street", "Street", CF_TEXT, 500, 0},
-	{"address_city", "City", "City", CF_TEXT, 200, 0},
-	{"address_state", "State/Province", "State/Province", CF_TEXT, 200, 0},
-	{"address_country", "Country/Region", "Country/Region", CF_TEXT, 200, 0},
-	{"address_zip", "ZIP/Postal code", "ZIP/Postal Code", CF_TEXT, 50, 0},
-	{"founded_year", "Founded", "Founded Year", CF_YEAR, 4, 0},
-	{"revenue_range", "Revenue range", "Revenue Range", CF_TEXT, 200, 0},
-	{"employee_size_range", "Employees", "Employee Size Range", CF_TEXT, 200, 0},
+    {"name", "Company name", "Company Name", CF_NAME, 500, 1},
+    {"website", "Website", "Company Website", CF_URL, 2048, 0},
+    {"phone", "Phone", "Company Phone", CF_TEXT, 50, 0},
+    {"description", "Description", "Company Description", CF_LONG, 5000, 0},
+    {"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", CF_URL, 2048, 0},
+    {"industry", "Industry", "Company Industry", CF_TEXT, 200, 0},
+    {"sub_industry", "Sub-industry", "Company Sub-Industry", CF_TEXT, 200, 0},
+    {"address_street", "Street", "Street", CF_TEXT, 500, 0},
+    {"address_city", "City", "City", CF_TEXT, 200, 0},
+    {"address_state", "State/Province", "State/Province", CF_TEXT, 200, 0},
+    {"address_country", "Country/Region", "Country/Region", CF_TEXT, 200, 0},
+    {"address_zip", "ZIP/Postal code", "ZIP/Postal Code", CF_TEXT, 50, 0},
+    {"founded_year", "Founded", "Founded Year", CF_YEAR, 4, 0},
+    {"revenue_range", "Revenue range", "Revenue Range", CF_TEXT, 200, 0},
+    {"employee_size_range", "Employees", "Employee Size Range", CF_TEXT, 200, 0},
 };
 
 /* The columns the list and export read, shared so that both show the same rows. */
@@ -47,16 +47,35 @@ const struct company_field companies_fields[COMPANIES_NFIELDS] = {
 	"c.address_country, c.is_duplicate, c.is_active, s.name, u.name, "                         \
 	"to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "          \
 	"to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), c.segment_id, "                  \
-	"c.rejection_reason, c.founded_year, c.phone "                                             \
+	"c.rejection_reason, c.founded_year, c.phone " COMPANIES_LIST_FROM
+
+#define COMPANIES_LIST_FROM                                                                        \
 	"FROM companies c JOIN segments s ON s.id = c.segment_id "                                 \
 	"JOIN users u ON u.id = c.created_by WHERE true"
+
+/*
+ * The export: every column, in the import template's order (so an exported
+ * file can be edited and imported again), then what only the database knows.
+ */
+#define COMPANIES_EXPORT_SELECT                                                                    \
+	"SELECT c.name, s.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "   \
+	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "   \
+	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.status, "        \
+	"c.rejection_reason, c.is_duplicate, c.is_active, c.batch_id, "                            \
+	"to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "                      \
+	"to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), u.name, "              \
+	"c.id " COMPANIES_LIST_FROM
+#define COMPANIES_EXPORT_IMPORTED 16 /* the import template's columns come first */
+
+/* The list counts at most this many rows: the first screen must not grow with the data. */
+#define COMPANIES_COUNT_CAP 10000
 
 #define COMPANIES_MAX_PARAMS 16
 
 static int companies_valid_date(const char *s);
-static void companies_build_query(const struct companies_filter *f, buf *sql,
-				  const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
-				  char *cur_ts, char *cur_id);
+static void companies_build_query(const struct companies_filter *f, const char *select, buf *sql,
+				  const char *params[COMPANIES_MAX_PARAMS], int *n,
+				  const char *like, char *cur_ts, char *cur_id, int ordered);
 static int companies_parse_cursor(const char *after, char ts[40], char id[37]);
 static json_t *companies_row(PGresult *res, int i);
 static json_t *companies_meta(PGresult *res, int i, const char *place);
@@ -69,17 +88,18 @@ static enum companies_result companies_decide(db_conn *c, const char *actor, con
 					      const char *reason, char *msg, size_t msglen);
 
 DB_STMT(stmt_segment_status, "SELECT status FROM segments WHERE id = $1");
-DB_STMT(stmt_company_get,
-	"SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
-	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
-	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
-	"s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
-	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-	"s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
-	"FROM companies c JOIN segments s ON s.id = c.segment_id "
-	"JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
-	"LEFT JOIN users sc ON sc.id = c.status_changed_by WHERE c.id = $1");
+DB_STMT(
+    stmt_company_get,
+    "SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
+    "c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
+    "c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
+    "s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
+    "c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+    "sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+    "s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
+    "FROM companies c JOIN segments s ON s.id = c.segment_id "
+    "JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
+    "LEFT JOIN users sc ON sc.id = c.status_changed_by WHERE c.id = $1");
 DB_STMT(stmt_company_lock,
 	"SELECT name, website, phone, description, linkedin_url, industry, sub_industry, "
 	"address_street, address_city, address_state, address_country, address_zip, "
@@ -148,10 +168,18 @@ companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMPANIE
 			continue;
 		}
 		switch (f->kind) {
-		case CF_NAME: out[i] = normalise_company_name(raw); break;
-		case CF_URL: out[i] = normalise_url(raw); break;
-		case CF_LONG: out[i] = normalise_multiline(raw); break;
-		default: out[i] = normalise_text(raw); break;
+		case CF_NAME:
+			out[i] = normalise_company_name(raw);
+			break;
+		case CF_URL:
+			out[i] = normalise_url(raw);
+			break;
+		case CF_LONG:
+			out[i] = normalise_multiline(raw);
+			break;
+		default:
+			out[i] = normalise_text(raw);
+			break;
 		}
 		if (!out[i]) {
 			if (f->required)
@@ -215,8 +243,8 @@ companies_parse_cursor(const char *after, char ts[40], char id[37])
 	if (!sep || !uuid_valid(sep + 1))
 		return -1;
 	tlen = (size_t)(sep - after);
-	if (tlen != 27 || sscanf(after, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &y, &mo, &d, &h, &mi, &sec,
-				 &us) != 7)
+	if (tlen != 27 ||
+	    sscanf(after, "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &y, &mo, &d, &h, &mi, &sec, &us) != 7)
 		return -1;
 	{
 		char date[11];
@@ -265,11 +293,11 @@ companies_filter_problem(const struct companies_filter *f)
  * are caller storage for the parsed cursor.
  */
 static void
-companies_build_query(const struct companies_filter *f, buf *sql,
+companies_build_query(const struct companies_filter *f, const char *select, buf *sql,
 		      const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
-		      char *cur_ts, char *cur_id)
+		      char *cur_ts, char *cur_id, int ordered)
 {
-	buf_puts(sql, COMPANIES_LIST_SELECT);
+	buf_puts(sql, select);
 	*n = 0;
 	if (f->segment_id) {
 		params[(*n)++] = f->segment_id;
@@ -309,8 +337,9 @@ companies_build_query(const struct companies_filter *f, buf *sql,
 		buf_printf(sql, " AND (c.created_at, c.id) %s ($%d::timestamptz, $%d::uuid)",
 			   f->oldest_first ? ">" : "<", *n - 1, *n);
 	}
-	buf_puts(sql, f->oldest_first ? " ORDER BY c.created_at, c.id"
-				      : " ORDER BY c.created_at DESC, c.id DESC");
+	if (ordered)
+		buf_puts(sql, f->oldest_first ? " ORDER BY c.created_at, c.id"
+					      : " ORDER BY c.created_at DESC, c.id DESC");
 }
 
 static const char *
@@ -359,17 +388,16 @@ companies_row(PGresult *res, int i)
 		buf_puts(&place, ", ");
 	if (country)
 		buf_puts(&place, country);
-	row = json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:o}",
-			"id", PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1), "website",
-			companies_nullable(companies_value(res, i, 2)), "status",
-			PQgetvalue(res, i, 3), "industry",
-			companies_nullable(companies_value(res, i, 4)), "place",
-			place.data ? place.data : "", "is_duplicate",
-			PQgetvalue(res, i, 7)[0] == 't', "is_active", PQgetvalue(res, i, 8)[0] == 't',
-			"segment", PQgetvalue(res, i, 9), "created_by", PQgetvalue(res, i, 10),
-			"created_at", PQgetvalue(res, i, 11), "created_on", PQgetvalue(res, i, 12),
-			"segment_id", PQgetvalue(res, i, 13), "rejection_reason",
-			companies_nullable(companies_value(res, i, 14)));
+	row = json_pack(
+	    "{s:s, s:s, s:o, s:s, s:o, s:s, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:o}", "id",
+	    PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1), "website",
+	    companies_nullable(companies_value(res, i, 2)), "status", PQgetvalue(res, i, 3),
+	    "industry", companies_nullable(companies_value(res, i, 4)), "place",
+	    place.data ? place.data : "", "is_duplicate", PQgetvalue(res, i, 7)[0] == 't',
+	    "is_active", PQgetvalue(res, i, 8)[0] == 't', "segment", PQgetvalue(res, i, 9),
+	    "created_by", PQgetvalue(res, i, 10), "created_at", PQgetvalue(res, i, 11),
+	    "created_on", PQgetvalue(res, i, 12), "segment_id", PQgetvalue(res, i, 13),
+	    "rejection_reason", companies_nullable(companies_value(res, i, 14)));
 	json_object_set_new(row, PQgetvalue(res, i, 3), json_true()); /* {{#pending}} etc. */
 	json_object_set_new(row, "meta", companies_meta(res, i, place.data));
 	buf_free(&place);
@@ -388,7 +416,7 @@ companies_list(db_conn *c, const struct companies_filter *f, char **next)
 	int n, i, count;
 
 	*next = NULL;
-	companies_build_query(f, &sql, params, &n, like, ts, id);
+	companies_build_query(f, COMPANIES_LIST_SELECT, &sql, params, &n, like, ts, id, 1);
 	/* one more than the page: whether there is a next page, without a count */
 	snprintf(limit, sizeof limit, "%d", f->limit + 1);
 	params[n++] = limit;
@@ -413,6 +441,36 @@ companies_list(db_conn *c, const struct companies_filter *f, char **next)
 	return rows;
 }
 
+long long
+companies_count(db_conn *c, const struct companies_filter *f, int *capped)
+{
+	struct companies_filter all = *f;
+	buf sql = BUF_INIT;
+	const char *params[COMPANIES_MAX_PARAMS];
+	char ts[40], id[37], cap[16];
+	char *like = normalise_search_pattern(f->q);
+	PGresult *res;
+	long long total;
+	int n;
+
+	all.after = NULL; /* the count is of the whole filtered list, not what is left of it */
+	buf_puts(&sql, "SELECT count(*) FROM (");
+	companies_build_query(&all, "SELECT 1 " COMPANIES_LIST_FROM, &sql, params, &n, like, ts, id,
+			      0);
+	snprintf(cap, sizeof cap, "%d", COMPANIES_COUNT_CAP + 1);
+	params[n++] = cap;
+	buf_printf(&sql, " LIMIT $%d) t", n);
+	res = db_exec_params(c, sql.data, n, params);
+	buf_free(&sql);
+	free(like);
+	if (!res)
+		return -1;
+	total = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	*capped = total > COMPANIES_COUNT_CAP;
+	return *capped ? COMPANIES_COUNT_CAP : total;
+}
+
 int
 companies_export_open(db_conn *tx, const struct companies_filter *f)
 {
@@ -424,7 +482,7 @@ companies_export_open(db_conn *tx, const struct companies_filter *f)
 	int n;
 
 	buf_puts(&sql, "DECLARE companies_export NO SCROLL CURSOR FOR ");
-	companies_build_query(f, &sql, params, &n, like, ts, id);
+	companies_build_query(f, COMPANIES_EXPORT_SELECT, &sql, params, &n, like, ts, id, 1);
 	res = db_exec_params(tx, sql.data, n, params);
 	buf_free(&sql);
 	free(like);
@@ -437,18 +495,22 @@ companies_export_open(db_conn *tx, const struct companies_filter *f)
 int
 companies_export_fetch(db_conn *tx, buf *out, int *header_done)
 {
-	static const char *const header[] = {"Company Name", "Segment Name", "Status",
-					     "Company Website", "Company Industry", "City",
-					     "Country/Region", "Founded Year", "Company Phone",
-					     "Rejection Reason", "Researcher", "Created",
-					     "Duplicate", "Active", "Id"};
+	static const char *const extra[] = {"Status", "Rejection Reason", "Duplicate", "Active",
+					    "Batch",  "Created",	  "Updated",   "Researcher",
+					    "Id"};
 	PGresult *res;
-	int i, rows;
+	int i, rows, col;
 	size_t h;
 
 	if (!*header_done) {
-		for (h = 0; h < sizeof header / sizeof header[0]; h++)
-			csvout_cell(out, header[h], h == 0);
+		/* Excel takes a file for UTF-8 only when it starts with the byte order mark. */
+		csvout_bom(out);
+		csvout_cell(out, companies_fields[0].csv_header, 1);
+		csvout_cell(out, "Segment Name", 0);
+		for (i = 1; i < COMPANIES_NFIELDS; i++)
+			csvout_cell(out, companies_fields[i].csv_header, 0);
+		for (h = 0; h < sizeof extra / sizeof extra[0]; h++)
+			csvout_cell(out, extra[h], 0);
 		csvout_end_row(out);
 		*header_done = 1;
 	}
@@ -457,21 +519,15 @@ companies_export_fetch(db_conn *tx, buf *out, int *header_done)
 		return -1;
 	rows = PQntuples(res);
 	for (i = 0; i < rows; i++) {
-		csvout_cell(out, PQgetvalue(res, i, 1), 1);
-		csvout_cell(out, PQgetvalue(res, i, 9), 0);
-		csvout_cell(out, PQgetvalue(res, i, 3), 0);
-		csvout_cell(out, companies_value(res, i, 2), 0);
-		csvout_cell(out, companies_value(res, i, 4), 0);
-		csvout_cell(out, companies_value(res, i, 5), 0);
-		csvout_cell(out, companies_value(res, i, 6), 0);
-		csvout_cell(out, companies_value(res, i, 15), 0);
-		csvout_cell(out, companies_value(res, i, 16), 0);
-		csvout_cell(out, companies_value(res, i, 14), 0);
-		csvout_cell(out, PQgetvalue(res, i, 10), 0);
-		csvout_cell(out, PQgetvalue(res, i, 11), 0);
-		csvout_cell(out, PQgetvalue(res, i, 7)[0] == 't' ? "yes" : "no", 0);
-		csvout_cell(out, PQgetvalue(res, i, 8)[0] == 't' ? "yes" : "no", 0);
-		csvout_cell(out, PQgetvalue(res, i, 0), 0);
+		for (col = 0; col < PQnfields(res); col++) {
+			const char *v = companies_value(res, i, col);
+
+			/* is_duplicate and is_active: words a spreadsheet user reads */
+			if (col == COMPANIES_EXPORT_IMPORTED + 2 ||
+			    col == COMPANIES_EXPORT_IMPORTED + 3)
+				v = v && v[0] == 't' ? "yes" : "no";
+			csvout_cell(out, v, col == 0);
+		}
 		csvout_end_row(out);
 	}
 	PQclear(res);
@@ -520,7 +576,7 @@ companies_get(db_conn *c, const char *id, int *err)
 
 		json_object_set_new(o, companies_fields[i].column, companies_nullable(v));
 		json_array_append_new(
-			fields, companies_field_json(&companies_fields[i], companies_nullable(v)));
+		    fields, companies_field_json(&companies_fields[i], companies_nullable(v)));
 	}
 	json_object_set_new(o, "name", json_string(PQgetvalue(res, 0, 1)));
 	json_object_set_new(o, "fields", fields);
@@ -683,9 +739,9 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 		buf_printf(&sql, "%s%s = $%d%s", n > 1 ? ", " : "", companies_fields[i].column, n,
 			   companies_fields[i].kind == CF_YEAR ? "::int" : "");
 	}
-	if (segment_id && audit_change(changes, "segment_id",
-				       json_string(PQgetvalue(res, 0, COMPANIES_NFIELDS)),
-				       json_string(segment_id))) {
+	if (segment_id &&
+	    audit_change(changes, "segment_id", json_string(PQgetvalue(res, 0, COMPANIES_NFIELDS)),
+			 json_string(segment_id))) {
 		up[n++] = segment_id;
 		buf_printf(&sql, "%ssegment_id = $%d", n > 1 ? ", " : "", n);
 	}
@@ -703,8 +759,8 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 	if (!res)
 		goto dbfail;
 	PQclear(res);
-	if (audit_record(c, actor, "update", "company", id, json_pack("{s:o}", "changes", changes)) !=
-		    0 ||
+	if (audit_record(c, actor, "update", "company", id,
+			 json_pack("{s:o}", "changes", changes)) != 0 ||
 	    db_commit(c) != 0) {
 		changes = NULL;
 		goto dbfail;
@@ -735,8 +791,7 @@ companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen)
 		snprintf(msg, msglen, "Already approved by %s on %s.", PQgetvalue(res, 0, 1),
 			 PQgetvalue(res, 0, 2));
 	else
-		snprintf(msg, msglen,
-			 "Already rejected by %s on %s. A rejection is final.",
+		snprintf(msg, msglen, "Already rejected by %s on %s. A rejection is final.",
 			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 	PQclear(res);
 }

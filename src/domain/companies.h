@@ -28,11 +28,11 @@ enum company_field_kind {
 };
 
 struct company_field {
-	const char *column;     /* form field and column name */
-	const char *label;      /* for people */
+	const char *column;	/* form field and column name */
+	const char *label;	/* for people */
 	const char *csv_header; /* the import/export column */
 	enum company_field_kind kind;
-	size_t max;             /* characters */
+	size_t max; /* characters */
 	int required;
 };
 
@@ -57,18 +57,18 @@ int companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMP
 void companies_values_free(char *out[COMPANIES_NFIELDS]);
 
 struct companies_filter {
-	const char *q;          /* name contains */
+	const char *q; /* name contains */
 	const char *segment_id;
 	const char *status;
 	const char *created_by;
-	const char *from;       /* YYYY-MM-DD, inclusive */
-	const char *to;         /* YYYY-MM-DD, inclusive */
+	const char *from; /* YYYY-MM-DD, inclusive */
+	const char *to;	  /* YYYY-MM-DD, inclusive */
 	const char *batch_id;
 	int show_duplicates;
 	int show_inactive;
-	int oldest_first;       /* the approval queue works oldest first */
-	const char *after;      /* keyset cursor from a previous page */
-	int limit;              /* 0 = no limit (export) */
+	int oldest_first;  /* the approval queue and one upload's rows: oldest first */
+	const char *after; /* keyset cursor from a previous page */
+	int limit;	   /* 0 = no limit (export) */
 };
 
 /*
@@ -84,9 +84,18 @@ const char *companies_filter_problem(const struct companies_filter *f);
 json_t *companies_list(db_conn *c, const struct companies_filter *f, char **next);
 
 /*
+ * How many rows the filter lists (the cursor ignored), counting at most a
+ * fixed cap: *capped is set when there are more. -1 on a database error.
+ */
+long long companies_count(db_conn *c, const struct companies_filter *f, int *capped);
+
+/*
  * Streams the filtered list as CSV through a cursor inside the caller's open
  * transaction: companies_export_open, then companies_export_fetch until it
  * returns 0 (rows appended to out as CSV; the header with the first call).
+ * The columns: the import template's, in its order, then Status, Rejection
+ * Reason, Duplicate, Active, Batch, Created, Updated, Researcher and Id — so
+ * an exported file can be edited and imported again as it is.
  */
 int companies_export_open(db_conn *tx, const struct companies_filter *f);
 int companies_export_fetch(db_conn *tx, buf *out, int *header_done);
@@ -105,9 +114,9 @@ json_t *companies_filter_options(db_conn *c);
 
 enum companies_result {
 	COMPANIES_OK,
-	COMPANIES_INVALID,   /* errors filled */
+	COMPANIES_INVALID, /* errors filled */
 	COMPANIES_NOT_FOUND,
-	COMPANIES_CONFLICT,  /* message filled: not pending any more, and why */
+	COMPANIES_CONFLICT, /* message filled: not pending any more, and why */
 	COMPANIES_DB_ERROR,
 };
 
@@ -118,8 +127,8 @@ enum companies_result companies_create(db_conn *c, const char *actor, const char
 enum companies_result companies_update(db_conn *c, const char *actor, const char *id,
 				       const char *segment_id, char *vals[COMPANIES_NFIELDS],
 				       const int present[COMPANIES_NFIELDS], json_t *errors);
-enum companies_result companies_approve(db_conn *c, const char *actor, const char *id,
-					char *msg, size_t msglen);
+enum companies_result companies_approve(db_conn *c, const char *actor, const char *id, char *msg,
+					size_t msglen);
 enum companies_result companies_reject(db_conn *c, const char *actor, const char *id,
 				       const char *reason, char *msg, size_t msglen);
 

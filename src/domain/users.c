@@ -383,6 +383,8 @@ out:
 enum users_result
 users_deactivate(db_conn *c, const char *actor_id, const char *id)
 {
+	if (actor_id && id && strcmp(actor_id, id) == 0)
+		return USERS_SELF;
 	return users_set_active(c, actor_id, id, 0);
 }
 

@@ -324,10 +324,52 @@ set_active(struct request *req, int active)
 				 "This is the last active Admin and can’t be deactivated. Make "
 				 "someone else an Admin first.");
 		break;
+	case USERS_SELF:
+		render_user_page(req, 409, id,
+				 "You can’t deactivate your own account. Another Admin can do "
+				 "it for you.");
+		break;
 	default:
 		render_db_error(req, db);
 		break;
 	}
+}
+
+/*
+ * The confirmation page before a deactivation: what it does to whom, and the
+ * button that does it. With JavaScript the user page asks the same in a
+ * dialog and this page is never seen; without, the "Deactivate user…" link
+ * comes here. Yourself: the page says why not, with no button.
+ */
+void
+web_admin_users_deactivate_confirm(struct request *req)
+{
+	const struct auth_user *me = session_user(req);
+	const char *id = req_param(req, "id");
+	db_conn *db;
+	json_t *user;
+	int failed = 0;
+
+	if (!uuid_valid(id)) {
+		render_error(req, 404, "There is no such user.");
+		return;
+	}
+	db = req_db(req);
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	user = users_get(db, id, &failed);
+	if (!user) {
+		if (failed)
+			render_db_error(req, db);
+		else
+			render_error(req, 404, "There is no such user.");
+		return;
+	}
+	render(req, 200, "admin/user_deactivate",
+	       json_pack("{s:s, s:o, s:b}", "title", "Deactivate user", "user", user, "is_self",
+			 me && strcmp(me->id, id) == 0));
 }
 
 void

@@ -38,6 +38,7 @@ void web_admin_users_new(struct request *req);
 void web_admin_users_create(struct request *req);
 void web_admin_users_show(struct request *req);
 void web_admin_users_update(struct request *req);
+void web_admin_users_deactivate_confirm(struct request *req);
 void web_admin_users_deactivate(struct request *req);
 void web_admin_users_reactivate(struct request *req);
 void web_admin_grants_show(struct request *req);
