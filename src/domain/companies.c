@@ -24,21 +24,21 @@
 #include "domain/validate.h"
 
 const struct company_field companies_fields[COMPANIES_NFIELDS] = {
-    {"name", "Company name", "Company Name", CF_NAME, 500, 1},
-    {"website", "Website", "Company Website", CF_URL, 2048, 0},
-    {"phone", "Phone", "Company Phone", CF_TEXT, 50, 0},
-    {"description", "Description", "Company Description", CF_LONG, 5000, 0},
-    {"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", CF_URL, 2048, 0},
-    {"industry", "Industry", "Company Industry", CF_TEXT, 200, 0},
-    {"sub_industry", "Sub-industry", "Company Sub-Industry", CF_TEXT, 200, 0},
-    {"address_street", "Street", "Street", CF_TEXT, 500, 0},
-    {"address_city", "City", "City", CF_TEXT, 200, 0},
-    {"address_state", "State/Province", "State/Province", CF_TEXT, 200, 0},
-    {"address_country", "Country/Region", "Country/Region", CF_TEXT, 200, 0},
-    {"address_zip", "ZIP/Postal code", "ZIP/Postal Code", CF_TEXT, 50, 0},
-    {"founded_year", "Founded", "Founded Year", CF_YEAR, 4, 0},
-    {"revenue_range", "Revenue range", "Revenue Range", CF_TEXT, 200, 0},
-    {"employee_size_range", "Employees", "Employee Size Range", CF_TEXT, 200, 0},
+	{"name", "Company name", "Company Name", CF_NAME, 500, 1},
+	{"website", "Website", "Company Website", CF_URL, 2048, 0},
+	{"phone", "Phone", "Company Phone", CF_TEXT, 50, 0},
+	{"description", "Description", "Company Description", CF_LONG, 5000, 0},
+	{"linkedin_url", "LinkedIn URL", "Company LinkedIn URL", CF_URL, 2048, 0},
+	{"industry", "Industry", "Company Industry", CF_TEXT, 200, 0},
+	{"sub_industry", "Sub-industry", "Company Sub-Industry", CF_TEXT, 200, 0},
+	{"address_street", "Street", "Street", CF_TEXT, 500, 0},
+	{"address_city", "City", "City", CF_TEXT, 200, 0},
+	{"address_state", "State/Province", "State/Province", CF_TEXT, 200, 0},
+	{"address_country", "Country/Region", "Country/Region", CF_TEXT, 200, 0},
+	{"address_zip", "ZIP/Postal code", "ZIP/Postal Code", CF_TEXT, 50, 0},
+	{"founded_year", "Founded", "Founded Year", CF_YEAR, 4, 0},
+	{"revenue_range", "Revenue range", "Revenue Range", CF_TEXT, 200, 0},
+	{"employee_size_range", "Employees", "Employee Size Range", CF_TEXT, 200, 0},
 };
 
 /* The columns the list and export read, shared so that both show the same rows. */
@@ -90,16 +90,16 @@ static enum companies_result companies_decide(db_conn *c, const char *actor, con
 DB_STMT(stmt_segment_status, "SELECT status FROM segments WHERE id = $1");
 DB_STMT(
     stmt_company_get,
-    "SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
-    "c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
-    "c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
-    "s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
-    "c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-    "sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-    "s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
-    "FROM companies c JOIN segments s ON s.id = c.segment_id "
-    "JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
-    "LEFT JOIN users sc ON sc.id = c.status_changed_by WHERE c.id = $1");
+	"SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
+	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
+	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
+	"s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
+	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
+	"FROM companies c JOIN segments s ON s.id = c.segment_id "
+	"JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
+	"LEFT JOIN users sc ON sc.id = c.status_changed_by WHERE c.id = $1");
 DB_STMT(stmt_company_lock,
 	"SELECT name, website, phone, description, linkedin_url, industry, sub_industry, "
 	"address_street, address_city, address_state, address_country, address_zip, "
@@ -338,8 +338,8 @@ companies_build_query(const struct companies_filter *f, const char *select, buf 
 			   f->oldest_first ? ">" : "<", *n - 1, *n);
 	}
 	if (ordered)
-		buf_puts(sql, f->oldest_first ? " ORDER BY c.created_at, c.id"
-					      : " ORDER BY c.created_at DESC, c.id DESC");
+	buf_puts(sql, f->oldest_first ? " ORDER BY c.created_at, c.id"
+				      : " ORDER BY c.created_at DESC, c.id DESC");
 }
 
 static const char *
@@ -576,7 +576,7 @@ companies_get(db_conn *c, const char *id, int *err)
 
 		json_object_set_new(o, companies_fields[i].column, companies_nullable(v));
 		json_array_append_new(
-		    fields, companies_field_json(&companies_fields[i], companies_nullable(v)));
+			fields, companies_field_json(&companies_fields[i], companies_nullable(v)));
 	}
 	json_object_set_new(o, "name", json_string(PQgetvalue(res, 0, 1)));
 	json_object_set_new(o, "fields", fields);
@@ -741,7 +741,7 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 	}
 	if (segment_id &&
 	    audit_change(changes, "segment_id", json_string(PQgetvalue(res, 0, COMPANIES_NFIELDS)),
-			 json_string(segment_id))) {
+				       json_string(segment_id))) {
 		up[n++] = segment_id;
 		buf_printf(&sql, "%ssegment_id = $%d", n > 1 ? ", " : "", n);
 	}

@@ -28,11 +28,11 @@ enum company_field_kind {
 };
 
 struct company_field {
-	const char *column;	/* form field and column name */
-	const char *label;	/* for people */
+	const char *column;     /* form field and column name */
+	const char *label;      /* for people */
 	const char *csv_header; /* the import/export column */
 	enum company_field_kind kind;
-	size_t max; /* characters */
+	size_t max;             /* characters */
 	int required;
 };
 
@@ -57,18 +57,18 @@ int companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMP
 void companies_values_free(char *out[COMPANIES_NFIELDS]);
 
 struct companies_filter {
-	const char *q; /* name contains */
+	const char *q;          /* name contains */
 	const char *segment_id;
 	const char *status;
 	const char *created_by;
-	const char *from; /* YYYY-MM-DD, inclusive */
-	const char *to;	  /* YYYY-MM-DD, inclusive */
+	const char *from;       /* YYYY-MM-DD, inclusive */
+	const char *to;         /* YYYY-MM-DD, inclusive */
 	const char *batch_id;
 	int show_duplicates;
 	int show_inactive;
-	int oldest_first;  /* the approval queue and one upload's rows: oldest first */
-	const char *after; /* keyset cursor from a previous page */
-	int limit;	   /* 0 = no limit (export) */
+	int oldest_first;       /* the queue, and one upload (file order): oldest first */
+	const char *after;      /* keyset cursor from a previous page */
+	int limit;              /* 0 = no limit (export) */
 };
 
 /*
@@ -114,9 +114,9 @@ json_t *companies_filter_options(db_conn *c);
 
 enum companies_result {
 	COMPANIES_OK,
-	COMPANIES_INVALID, /* errors filled */
+	COMPANIES_INVALID,   /* errors filled */
 	COMPANIES_NOT_FOUND,
-	COMPANIES_CONFLICT, /* message filled: not pending any more, and why */
+	COMPANIES_CONFLICT,  /* message filled: not pending any more, and why */
 	COMPANIES_DB_ERROR,
 };
 

@@ -80,15 +80,15 @@ static void
 filter_query(const struct companies_filter *f, int queue, buf *out)
 {
 	const struct listing_param kv[] = {
-	    {"q", f->q},
-	    {"segment", f->segment_id},
+		{"q", f->q},
+		{"segment", f->segment_id},
 	    {"status", queue ? NULL : f->status},
-	    {"researcher", f->created_by},
-	    {"from", f->from},
-	    {"to", f->to},
-	    {"batch", f->batch_id},
-	    {"duplicates", f->show_duplicates ? "1" : NULL},
-	    {"deactivated", f->show_inactive ? "1" : NULL},
+		{"researcher", f->created_by},
+		{"from", f->from},
+		{"to", f->to},
+		{"batch", f->batch_id},
+		{"duplicates", f->show_duplicates ? "1" : NULL},
+		{"deactivated", f->show_inactive ? "1" : NULL},
 	};
 
 	listing_query(out, kv, sizeof kv / sizeof kv[0]);
@@ -225,7 +225,7 @@ list_page(struct request *req, int queue)
 	buf_free(&q);
 	render(req, 200,
 	       rows_only ? (queue ? "approvals/_company_rows" : "companies/_rows")
-	       : queue	 ? "approvals/companies"
+	       : queue   ? "approvals/companies"
 			 : "companies/list",
 	       vm);
 }
@@ -576,7 +576,7 @@ web_companies_update(struct request *req)
 
 		/* the fields just saved say so; the panel as a whole too */
 		json_array_foreach(json_object_get(co, "fields"), k, f) if (present[k])
-		    json_object_set_new(f, "saved", json_true());
+				json_object_set_new(f, "saved", json_true());
 		json_object_set_new(co, "saved", json_true());
 	}
 	/*
