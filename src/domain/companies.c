@@ -46,7 +46,7 @@ const struct company_field companies_fields[COMPANIES_NFIELDS] = {
 	"SELECT c.id, c.name, c.website, c.status, c.industry, c.address_city, "                   \
 	"c.address_country, c.is_duplicate, c.is_active, s.name, u.name, "                         \
 	"to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "          \
-	"to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), c.segment_id, "                  \
+	"to_char(c.created_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY'), c.segment_id, "                  \
 	"c.rejection_reason, c.founded_year, c.phone " COMPANIES_LIST_FROM
 
 #define COMPANIES_LIST_FROM                                                                        \
@@ -94,8 +94,8 @@ DB_STMT(
 	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
 	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
 	"s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
-	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), "
+	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), "
 	"s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
 	"FROM companies c JOIN segments s ON s.id = c.segment_id "
 	"JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
@@ -120,7 +120,7 @@ DB_STMT(stmt_company_reject,
 	"RETURNING name");
 DB_STMT(stmt_company_decided,
 	"SELECT c.status, coalesce(u.name, 'someone'), "
-	"coalesce(to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), '') "
+	"coalesce(to_char(c.status_changed_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), '') "
 	"FROM companies c LEFT JOIN users u ON u.id = c.status_changed_by WHERE c.id = $1");
 DB_STMT(stmt_active_segments,
 	"SELECT id, name FROM segments WHERE status = 'active' ORDER BY lower(name)");

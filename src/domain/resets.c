@@ -80,8 +80,9 @@ DB_STMT(st_use, "UPDATE password_resets r SET used_at = now() FROM users u "
 		"WHERE r.token_hash = sha256(convert_to($1, 'UTF8')) AND r.used_at IS NULL "
 		"AND r.expires_at > now() AND u.id = r.user_id AND u.is_active "
 		"RETURNING r.user_id::text, r.id::text");
-DB_STMT(st_set_password, "UPDATE users SET password_hash = $2, password_changed_at = now() "
-			 "WHERE id = $1::uuid");
+/* The link signs the user in, so this is their latest sign-in too (the Users page shows it). */
+DB_STMT(st_set_password, "UPDATE users SET password_hash = $2, password_changed_at = now(), "
+			 "last_login_at = now() WHERE id = $1::uuid");
 
 static int resets_token_ok(const char *token);
 static const char *resets_reason(const char *reason);

@@ -84,4 +84,11 @@ enum users_result users_update(db_conn *c, const char *actor_id, const char *id,
 enum users_result users_deactivate(db_conn *c, const char *actor_id, const char *id);
 enum users_result users_reactivate(db_conn *c, const char *actor_id, const char *id);
 
+/*
+ * Whether the user had signed in before the current session (a sign-in with a
+ * password, or through a set-password link): 1 or 0, -1 on a database error.
+ * The home page says "Welcome back" only to someone who has been here before.
+ */
+int users_returning(db_conn *c, const char *id);
+
 #endif

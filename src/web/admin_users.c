@@ -22,6 +22,7 @@
 #include "domain/normalise.h"
 #include "domain/users.h"
 #include "domain/validate.h"
+#include "web/listing.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -111,11 +112,9 @@ web_admin_users_list(struct request *req)
 		json_int_t total = json_integer_value(json_object_get(page, "total"));
 		char text[64];
 
-		snprintf(text, sizeof text, "%lld %s%s", (long long)total,
-			 total == 1 ? "user" : "users", filtered ? " match" : "");
-		if (filtered && total == 1)
-			snprintf(text, sizeof text, "1 user matches");
-		json_object_set_new(vm, "total_text", json_string(text));
+		json_object_set_new(vm, "total_text",
+				    json_string(listing_count_text(total, 0, "user", "users", filtered,
+								   text, sizeof text)));
 	}
 	if (json_is_string(json_object_get(page, "next"))) {
 		buf url = BUF_INIT;

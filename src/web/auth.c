@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/render.h"
 #include "domain/accounts.h"
+#include "domain/users.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -45,7 +46,11 @@ web_home(struct request *req)
 {
 	const struct auth_user *u = session_user(req);
 
-	render(req, 200, "home", json_pack("{s:s, s:s}", "title", "Home", "name", u->name));
+	db_conn *db = req_db(req);
+
+	render(req, 200, "home",
+	       json_pack("{s:s, s:s, s:b}", "title", "Home", "name", u->name, "returning",
+			 db && users_returning(db, u->id) == 1));
 }
 
 void

@@ -45,6 +45,7 @@ static void list_page(struct request *req, int queue);
 static json_t *company_or_404(struct request *req, db_conn *db, const char *id);
 static void render_company(struct request *req, unsigned status, const char *tmpl, json_t *co,
 			   json_t *errors, json_t *input);
+static void reject_form_again(struct request *req, const char *msg, const char *id);
 static void decided(struct request *req, enum companies_result r, const char *msg, const char *id);
 static const char *safe_return(const char *to, const char *fallback);
 static ssize_t export_fill(void *cls, char *out, size_t max);
@@ -602,6 +603,37 @@ safe_return(const char *to, const char *fallback)
 }
 
 /*
+ * A rejection without a usable reason: the same reject form again, open,
+ * with what was typed and the message beside the field, so the user fixes
+ * it where they are. htmx gets the form of the place it came from (ctx: a
+ * queue row, or the quick view's or panel's actions) to swap in place of the
+ * one sent; a plain post gets the company's page with the form open.
+ */
+static void
+reject_form_again(struct request *req, const char *msg, const char *id)
+{
+	const char *ctx = req_form(req, "ctx");
+	const char *typed = req_form(req, "rejection_reason");
+	int queue = ctx && strcmp(ctx, "queue") == 0;
+	json_t *co = company_or_404(req, req_db(req), id);
+
+	if (!co)
+		return;
+	json_object_set_new(co, "reason_error", json_string(msg));
+	if (typed && !validate_utf8(typed, strlen(typed)))
+		json_object_set_new(co, "reason_value", json_string(typed));
+	json_object_set_new(co, "return_to",
+			    json_string(safe_return(req_form(req, "return_to"), "")));
+	if (req_is_htmx(req)) {
+		json_object_set_new(co, "ctx",
+				    json_string(ctx && !strcmp(ctx, "peek") ? "peek" : "panel"));
+		render(req, 200, queue ? "approvals/_company_actions" : "companies/_actions", co);
+		return;
+	}
+	render_company(req, 422, "companies/panel", co, NULL, NULL);
+}
+
+/*
  * After approve or reject. htmx (the queue, the popup, the panel) gets a small
  * fragment to swap in place of the row or the action bar; a plain form post
  * goes back where it came from with the outcome as a flash message.
@@ -617,6 +649,10 @@ decided(struct request *req, enum companies_result r, const char *msg, const cha
 	}
 	if (r == COMPANIES_NOT_FOUND) {
 		render_error(req, 404, "There is no company at this address.");
+		return;
+	}
+	if (r == COMPANIES_INVALID && !req_wants_json(req)) {
+		reject_form_again(req, msg, id);
 		return;
 	}
 	if (req_is_htmx(req)) {

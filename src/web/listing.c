@@ -26,6 +26,19 @@ listing_query(buf *out, const struct listing_param *params, size_t n)
 	}
 }
 
+const char *
+listing_count_text(long long total, int capped, const char *one, const char *many, int filtered,
+		   char *out, size_t outlen)
+{
+	size_t len;
+
+	format_count_noun(total, capped, one, many, out, outlen);
+	len = strlen(out);
+	if (filtered && len < outlen)
+		snprintf(out + len, outlen - len, " %s", total == 1 && !capped ? "matches" : "match");
+	return out;
+}
+
 /* path?query (or just path), plus "&" or "?" then extra when given. */
 static json_t *
 listing_url(const char *path, const char *query, const char *extra_name, const char *extra)
@@ -59,12 +72,10 @@ listing_vm(const struct listing *l)
 	json_object_set_new(vm, "export_url",
 			    l->export_path ? listing_url(l->export_path, l->query, NULL, NULL)
 					   : json_string(""));
-	if (l->total >= 0) {
-		format_count_noun(l->total, l->capped, l->one, l->many, text, sizeof text);
-		if (l->filtered)
-			snprintf(text + strlen(text), sizeof text - strlen(text), " %s",
-				 l->total == 1 && !l->capped ? "matches" : "match");
-		json_object_set_new(vm, "count_text", json_string(text));
-	}
+	if (l->total >= 0)
+		json_object_set_new(vm, "count_text",
+				    json_string(listing_count_text(l->total, l->capped, l->one,
+								   l->many, l->filtered, text,
+								   sizeof text)));
 	return vm;
 }

@@ -37,6 +37,13 @@ struct listing {
 };
 
 /*
+ * "55,040 companies", "1 company matches", "10,000+ companies match": every
+ * list's count, written one way. Returns out.
+ */
+const char *listing_count_text(long long total, int capped, const char *one, const char *many,
+			       int filtered, char *out, size_t outlen);
+
+/*
  * The view model {query, base_url, next_url, export_url, count_text}:
  * base_url is the first page with the same filters, next_url the next page
  * ("" at the end), export_url the export with the same filters ("" without).

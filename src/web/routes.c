@@ -79,6 +79,8 @@ const struct route routes_table[] = {
 	 "segments.archive", 0},
 	{"GET", "/offerings", H(web_offerings_index), ACCESS_SIGNED_IN, NULL, 0},
 	{"POST", "/offerings", H(web_offerings_create), ACCESS_PERMISSION, "offerings.create", 0},
+	{"GET", "/offerings/{id}", H(web_offerings_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/offerings/{id}", H(web_offerings_update), ACCESS_PERMISSION, "offerings.edit", 0},
 
 	/* uploads, import progress, error reports and correction (web/imports.c); the
 	 * literal /imports/companies/… paths come before the /imports/{batch}/… ones */

@@ -66,6 +66,8 @@ void web_segments_archive(struct request *req);
 void web_segments_unarchive(struct request *req);
 void web_offerings_index(struct request *req);
 void web_offerings_create(struct request *req);
+void web_offerings_show(struct request *req);
+void web_offerings_update(struct request *req);
 
 /* web/imports.c */
 void web_imports_list(struct request *req);

@@ -848,16 +848,14 @@ test_reject_needs_a_reason(void **state)
 		assert_column(id, "status", "pending");
 		assert_column(id, "rejection_reason", NULL);
 	}
-	/* the plain form says it too, and the company stays pending */
-	assert_int_equal(decide(&ada, id, "reject", "", AS_HTML, &r), 303);
-	{
-		char *flash = itest_cookie(&r, "spanner_flash");
-
-		assert_non_null(flash);
-		url_decode(flash);
-		assert_contains(flash, "Give a reason for the rejection.");
-		free(flash);
-	}
+	/*
+	 * the plain form says it too, beside the reason field of the reject form shown
+	 * again open (issue 13), and the company stays pending
+	 */
+	assert_int_equal(decide(&ada, id, "reject", "", AS_HTML, &r), 422);
+	assert_contains(r.body.data, "<details class=\"reject-box\" open>");
+	assert_contains(r.body.data, "class=\"field-error\" id=\"reason-panel-");
+	assert_contains(r.body.data, "Give a reason for the rejection.");
 	itest_resp_free(&r);
 	/* an over-long reason is refused as well */
 	memset(big, 'x', 5001);
