@@ -35,7 +35,8 @@ listing_count_text(long long total, int capped, const char *one, const char *man
 	format_count_noun(total, capped, one, many, out, outlen);
 	len = strlen(out);
 	if (filtered && len < outlen)
-		snprintf(out + len, outlen - len, " %s", total == 1 && !capped ? "matches" : "match");
+		snprintf(out + len, outlen - len, " %s",
+			 total == 1 && !capped ? "matches" : "match");
 	return out;
 }
 
@@ -73,9 +74,9 @@ listing_vm(const struct listing *l)
 			    l->export_path ? listing_url(l->export_path, l->query, NULL, NULL)
 					   : json_string(""));
 	if (l->total >= 0)
-		json_object_set_new(vm, "count_text",
-				    json_string(listing_count_text(l->total, l->capped, l->one,
-								   l->many, l->filtered, text,
-								   sizeof text)));
+		json_object_set_new(
+		    vm, "count_text",
+		    json_string(listing_count_text(l->total, l->capped, l->one, l->many,
+						   l->filtered, text, sizeof text)));
 	return vm;
 }

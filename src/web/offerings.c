@@ -36,6 +36,7 @@ static const char *safe_return(const char *to);
 static int text_valid(const char *s);
 static void read_form(struct request *req, char **name, char **description, json_t *errors);
 static void render_edit(struct request *req, unsigned status, json_t *offering, json_t *errors);
+static json_t *offering_or_404(struct request *req, db_conn *db, const char *id);
 
 void
 web_offerings_index(struct request *req)
@@ -167,6 +168,22 @@ render_edit(struct request *req, unsigned status, json_t *offering, json_t *erro
 	render(req, status, "offerings/edit", offering);
 }
 
+/* The offering, or the error page already rendered (NULL). */
+static json_t *
+offering_or_404(struct request *req, db_conn *db, const char *id)
+{
+	int err = 0;
+	json_t *offering = offerings_get(db, id, &err);
+
+	if (!offering) {
+		if (err)
+			render_db_error(req, db);
+		else
+			render_error(req, 404, "There is no such offering.");
+	}
+	return offering;
+}
+
 /* GET /offerings/{id}: the offering, and the form to rename, re-describe or deactivate it. */
 void
 web_offerings_show(struct request *req)
@@ -174,7 +191,6 @@ web_offerings_show(struct request *req)
 	const char *id = req_param(req, "id");
 	db_conn *db = req_db(req);
 	json_t *offering;
-	int err = 0;
 
 	if (!uuid_valid(id)) {
 		render_error(req, 404, "There is no such offering.");
@@ -184,15 +200,9 @@ web_offerings_show(struct request *req)
 		render_db_error(req, NULL);
 		return;
 	}
-	offering = offerings_get(db, id, &err);
-	if (!offering) {
-		if (err)
-			render_db_error(req, db);
-		else
-			render_error(req, 404, "There is no such offering.");
-		return;
-	}
-	render_edit(req, 200, offering, NULL);
+	offering = offering_or_404(req, db, id);
+	if (offering)
+		render_edit(req, 200, offering, NULL);
 }
 
 /* POST /offerings/{id}: name, description and status (active|inactive) together. */
@@ -205,7 +215,6 @@ web_offerings_update(struct request *req)
 	json_t *errors = json_object(), *offering;
 	db_conn *db = req_db(req);
 	enum offerings_result r = OFFERINGS_ERROR;
-	int err = 0;
 
 	if (!uuid_valid(id)) {
 		json_decref(errors);
@@ -238,14 +247,9 @@ web_offerings_update(struct request *req)
 		render_db_error(req, db);
 		goto out;
 	}
-	offering = offerings_get(db, id, &err);
-	if (!offering) {
-		if (err)
-			render_db_error(req, db);
-		else
-			render_error(req, 404, "There is no such offering.");
+	offering = offering_or_404(req, db, id);
+	if (!offering)
 		goto out;
-	}
 	/* what was typed comes back, beside its message */
 	{
 		const char *raw_name = req_form(req, "name"), *raw_desc = req_form(req, "description");

@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
 import { launchBrowser, newPage, screenshot } from './lib/browser.mjs';
-import { assertAxeClean, noScriptView, parseCSV, post, signIn, sql } from './lib/app.mjs';
+import { assertAxeClean, noScriptView, parseCSV, post, signIn, sql, stopChecked } from './lib/app.mjs';
 
 const RUN = `${Date.now().toString(36)}${process.pid}`;
 const VIEWPORTS = [
@@ -97,11 +97,7 @@ describe('issue 13: the UX walk', { timeout: 900_000 }, () => {
     if (nojs) await nojs.context.close();
     if (js) await js.context.close();
     if (browser) await browser.close();
-    if (!server) return;
-    const exit = await server.stop();
-    const sanitizer = server.log().match(/^.*(AddressSanitizer|LeakSanitizer|runtime error:).*$/m);
-    assert.equal(sanitizer, null, `sanitizer report in ${server.logFile}: ${sanitizer && sanitizer[0]}`);
-    assert.equal(exit.signal, null, `server was killed by ${exit.signal}`);
+    if (server) await stopChecked(server);
   });
 
   test('1, 16: a live search updates the export, the count and the next page (JS on)', async () => {

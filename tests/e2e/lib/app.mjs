@@ -103,3 +103,11 @@ export async function noScriptView(browser, baseURL, newPage) {
   };
   return view;
 }
+
+// Stops the server and fails when its log holds a sanitizer report or it had to be killed.
+export async function stopChecked(server) {
+  const exit = await server.stop();
+  const sanitizer = server.log().match(/^.*(AddressSanitizer|LeakSanitizer|runtime error:).*$/m);
+  assert.equal(sanitizer, null, `sanitizer report in ${server.logFile}: ${sanitizer && sanitizer[0]}`);
+  assert.equal(exit.signal, null, `server was killed by ${exit.signal}`);
+}
