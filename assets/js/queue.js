@@ -10,6 +10,12 @@
  * Every key presses a visible button or opens a visible control, so the page
  * does exactly the same without this file. The keys listen on the document:
  * clicking somewhere else and coming back never loses them.
+ *
+ * What the approver sees is what a key acts on: while the side panel is open
+ * it always shows the focused row's company (it follows j/k and, after a
+ * decision, moves on to the next row or closes), and a key that would act on
+ * a row that is off screen, or on a company other than the one in the panel,
+ * first brings that row into view instead of acting.
  */
 (function () {
   'use strict';
@@ -19,6 +25,11 @@
 
   function rows() {
     return table ? Array.prototype.slice.call(table.querySelectorAll('tbody tr[data-id]')) : [];
+  }
+
+  function panelRecord() {
+    var card = document.querySelector('#panel [data-record]');
+    return card ? card.getAttribute('data-record') : null;
   }
 
   function focusRow(i, moveFocus) {
@@ -63,13 +74,37 @@
     window.htmx.ajax('GET', row.getAttribute('data-panel'), { target: '#panel', swap: 'innerHTML' });
   }
 
+  function closePanel() {
+    var closer = document.querySelector('#panel [data-close]');
+    if (closer) closer.click();
+  }
+
+  function onScreen(row) {
+    var r = row.getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= (window.innerHeight || document.documentElement.clientHeight);
+  }
+
+  /*
+   * May a key act on this row now? Only when the approver can see it: the row is
+   * on screen and, if the panel is open, the panel shows this very company.
+   * Otherwise the row is brought into view (and into the panel) and nothing else
+   * happens: the next key press acts on what is now visible.
+   */
+  function actionable(row) {
+    if (!row) return false;
+    var shown = panelRecord();
+    if (shown && shown !== row.getAttribute('data-id')) { openPanel(row); return false; }
+    if (!onScreen(row)) { row.scrollIntoView({ block: 'center' }); return false; }
+    return true;
+  }
+
   function approve(row) {
-    var form = row && row.querySelector('form[data-action="approve"]');
+    var form = row.querySelector('form[data-action="approve"]');
     if (form) form.requestSubmit();
   }
 
   function startReject(row) {
-    var box = row && row.querySelector('details[data-action="reject"]');
+    var box = row.querySelector('details[data-action="reject"]');
     if (!box) return;
     box.open = true;
     var area = box.querySelector('textarea');
@@ -81,6 +116,37 @@
     focusRow(index);
   }
 
+  /* The same message, in the same place, as the server gives for a blank reason. */
+  function reasonError(area, message) {
+    var id = area.id + '-error';
+    var p = document.getElementById(id);
+    if (!p) {
+      p = document.createElement('p');
+      p.className = 'field-error';
+      p.id = id;
+      area.insertAdjacentElement('afterend', p);
+    }
+    p.textContent = message;
+    area.setAttribute('aria-invalid', 'true');
+    area.setAttribute('aria-describedby', id);
+    area.focus();
+  }
+
+  function move(to) {
+    focusRow(to);
+    /* an open panel follows the focus: it never shows one company while keys act on another */
+    if (panelRecord()) openPanel(current());
+  }
+
+  function toggleKeys() {
+    var help = document.getElementById('keys-help');
+    if (!help || typeof help.showModal !== 'function') return;
+    if (help.open) { help.close(); return; }
+    /* the dialog gives focus back to what had it: make that the focused row */
+    focusRow(index);
+    help.showModal();
+  }
+
   document.addEventListener('keydown', function (e) {
     if (!table || e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
@@ -89,7 +155,7 @@
     if (rejectBox && t.matches('textarea')) {
       if (e.key === 'Enter' && !e.shiftKey) {
         e.preventDefault();
-        if (t.value.trim() === '') { t.setAttribute('aria-invalid', 'true'); return; }
+        if (t.value.trim() === '') { reasonError(t, 'Give a reason for the rejection.'); return; }
         t.form.requestSubmit();
       } else if (e.key === 'Escape') {
         e.preventDefault();
@@ -102,25 +168,29 @@
       if (e.key === 'Escape' && t.matches('[data-key-search]')) { t.blur(); focusRow(index); }
       return;
     }
+    var dialog = document.querySelector('dialog[open]');
+    if (dialog) {
+      if (e.key === '?' && dialog.id === 'keys-help') { e.preventDefault(); dialog.close(); }
+      return;
+    }
     if (document.body.classList.contains('has-popup')) return;
 
     var row = current();
     switch (e.key) {
-      case 'j': case 'ArrowDown': focusRow(index + 1); break;
-      case 'k': case 'ArrowUp': focusRow(index - 1); break;
-      case 'Enter': case 'o': openPanel(row); break;
-      case 'a': approve(row); break;
-      case 'r': startReject(row); break;
+      case 'j': case 'ArrowDown': move(index + 1); break;
+      case 'k': case 'ArrowUp': move(index - 1); break;
+      case 'Enter': case 'o':
+        if (row && onScreen(row)) openPanel(row);
+        else if (row) row.scrollIntoView({ block: 'center' });
+        break;
+      case 'a': if (actionable(row)) approve(row); break;
+      case 'r': if (actionable(row)) startReject(row); break;
       case '/': {
         var search = document.querySelector('[data-key-search]');
         if (search) search.focus();
         break;
       }
-      case '?': {
-        var help = document.getElementById('keys-help');
-        if (help) help.open = !help.open;
-        break;
-      }
+      case '?': toggleKeys(); break;
       default: return;
     }
     e.preventDefault();
@@ -134,10 +204,19 @@
     if (i >= 0) focusRow(i, !e.target.closest('a, button, summary, textarea, input'));
   });
 
+  /* The page's results again (the empty state, the count), keeping the flash message. */
+  function refreshResults(what) {
+    if (!window.htmx) return;
+    window.htmx.ajax('GET', window.location.pathname + window.location.search,
+      { target: what, select: what, swap: 'outerHTML' });
+  }
+
   /*
    * A decision came back (from a queue row, the quick view or the panel). On
-   * success the company's queue row leaves and the next row is focused, and a
-   * panel showing that company is reloaded so it never shows stale buttons.
+   * success the company's queue row leaves, the next row is focused, an open
+   * panel moves on to that row's company (or closes after the last one), and
+   * the message stays on screen. A reason refused comes back as the form
+   * again: the focus goes to the field beside its message.
    */
   document.addEventListener('htmx:afterSwap', function (e) {
     var target = e.detail && e.detail.target;
@@ -146,26 +225,36 @@
       init();
       return;
     }
+    var invalid = target.querySelector && target.querySelector('textarea[aria-invalid="true"]');
+    if (invalid) { invalid.focus(); return; }
     var decided = target.querySelector && target.querySelector('[data-decided]');
     if (!decided) return;
     var id = decided.getAttribute('data-id');
     var ok = decided.getAttribute('data-decided') === 'ok';
     announce(decided.textContent, ok ? 'success' : 'error');
     var row = document.getElementById('queue-' + id);
+    var inQueue = row && table && table.contains(row);
     if (!ok) {
-      if (row && table && table.contains(row)) focusRow(rows().indexOf(row));
+      if (inQueue) focusRow(rows().indexOf(row));
       return;
     }
-    if (row && table && table.contains(row)) {
+    var panelShowsIt = panelRecord() === id;
+    if (inQueue) {
       var i = rows().indexOf(row);
       var rowHadFocus = row.contains(document.activeElement) || row.classList.contains('is-focused');
       row.remove();
       if (i >= 0) index = i;
-      if (!rows().length) { window.location.reload(); return; }
-      focusRow(index, rowHadFocus);
+      if (!rows().length) {
+        if (panelShowsIt) closePanel();
+        refreshResults('#company-results');
+        return;
+      }
+      focusRow(index, rowHadFocus && !panelShowsIt);
+      refreshResults('#list-count');
+      if (panelShowsIt) { openPanel(current()); return; }
     }
-    var panelCard = document.querySelector('#panel [data-company="' + id + '"]');
-    if (panelCard && window.htmx) {
+    /* outside the queue (a list's panel): the panel shows the company's new status */
+    if (panelShowsIt && window.htmx) {
       window.htmx.ajax('GET', '/companies/' + id + '/panel', { target: '#panel', swap: 'innerHTML' });
     }
   });

@@ -75,6 +75,27 @@
     if (close('popup') || close('panel')) e.preventDefault();
   });
 
+  /*
+   * Dialogs: an element with data-dialog="ID" opens <dialog id="ID"> as a modal instead
+   * of following its link (which, with JavaScript off, leads to a page asking the same).
+   * [data-dialog-cancel] inside closes it. Esc closes it natively, and the browser gives
+   * focus back to what opened it.
+   */
+  function openDialog(id) {
+    var d = document.getElementById(id);
+    if (!d || typeof d.showModal !== 'function') return false;
+    if (!d.open) d.showModal();
+    return true;
+  }
+  window.spannerOpenDialog = openDialog;
+
+  document.addEventListener('click', function (e) {
+    var opener = e.target.closest('[data-dialog]');
+    if (opener && openDialog(opener.getAttribute('data-dialog'))) { e.preventDefault(); return; }
+    var cancel = e.target.closest('dialog [data-dialog-cancel]');
+    if (cancel) { e.preventDefault(); cancel.closest('dialog').close(); return; }
+  });
+
   document.addEventListener('click', function (e) {
     var closer = e.target.closest('[data-close]');
     if (closer) {

@@ -48,7 +48,7 @@
 
 #define MAIL_TIME_COLS(col)                                                                        \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                  \
-	"to_char(" col " AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI') || ' UTC'"
+	"to_char(" col " AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI') || ' UTC'"
 #define MAIL_OUTBOX_COLS                                                                           \
 	"id::text, to_address, subject, " MAIL_TIME_COLS("created_at") ", " MAIL_TIME_COLS(        \
 	    "sent_at") ", error, attempts"

@@ -46,16 +46,35 @@ const struct record_field companies_fields[COMPANIES_NFIELDS] = {
 	"SELECT c.id, c.name, c.website, c.status, c.industry, c.address_city, "                   \
 	"c.address_country, c.is_duplicate, c.is_active, s.name, u.name, "                         \
 	"to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "          \
-	"to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), c.segment_id, "                  \
-	"c.rejection_reason, c.founded_year, c.phone "                                             \
+	"to_char(c.created_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY'), c.segment_id, "                  \
+	"c.rejection_reason, c.founded_year, c.phone " COMPANIES_LIST_FROM
+
+#define COMPANIES_LIST_FROM                                                                        \
 	"FROM companies c JOIN segments s ON s.id = c.segment_id "                                 \
 	"JOIN users u ON u.id = c.created_by WHERE true"
 
+/*
+ * The export: every column, in the import template's order (so an exported
+ * file can be edited and imported again), then what only the database knows.
+ */
+#define COMPANIES_EXPORT_SELECT                                                                    \
+	"SELECT c.name, s.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "   \
+	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "   \
+	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.status, "        \
+	"c.rejection_reason, c.is_duplicate, c.is_active, c.batch_id, "                            \
+	"to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "                      \
+	"to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), u.name, "              \
+	"c.id " COMPANIES_LIST_FROM
+#define COMPANIES_EXPORT_IMPORTED 16 /* the import template's columns come first */
+
+/* The list counts at most this many rows: the first screen must not grow with the data. */
+#define COMPANIES_COUNT_CAP 10000
+
 #define COMPANIES_MAX_PARAMS 16
 
-static void companies_build_query(const struct companies_filter *f, buf *sql,
+static void companies_build_query(const struct companies_filter *f, const char *select, buf *sql,
 				  const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
-				  char *cur_ts, char *cur_id);
+				  char *cur_ts, char *cur_id, int ordered);
 static json_t *companies_row(PGresult *res, int i);
 static json_t *companies_meta(PGresult *res, int i, const char *place);
 static json_t *companies_id_names(db_conn *c, db_stmt *st);
@@ -65,13 +84,14 @@ static enum companies_result companies_decide(db_conn *c, const char *actor, con
 					      const char *reason, char *msg, size_t msglen);
 
 DB_STMT(stmt_segment_status, "SELECT status FROM segments WHERE id = $1");
-DB_STMT(stmt_company_get,
+DB_STMT(
+    stmt_company_get,
 	"SELECT c.id, c.name, c.website, c.phone, c.description, c.linkedin_url, c.industry, "
 	"c.sub_industry, c.address_street, c.address_city, c.address_state, c.address_country, "
 	"c.address_zip, c.founded_year, c.revenue_range, c.employee_size_range, c.segment_id, "
 	"s.name, c.status, c.rejection_reason, c.is_duplicate, c.duplicate_of, d.name, c.is_active, "
-	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
-	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"c.batch_id, u.name, to_char(c.created_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), "
+	"sc.name, to_char(c.status_changed_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), "
 	"s.status, (SELECT count(*) FROM contacts k WHERE k.company_id = c.id) "
 	"FROM companies c JOIN segments s ON s.id = c.segment_id "
 	"JOIN users u ON u.id = c.created_by LEFT JOIN companies d ON d.id = c.duplicate_of "
@@ -96,7 +116,7 @@ DB_STMT(stmt_company_reject,
 	"RETURNING name");
 DB_STMT(stmt_company_decided,
 	"SELECT c.status, coalesce(u.name, 'someone'), "
-	"coalesce(to_char(c.status_changed_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), '') "
+	"coalesce(to_char(c.status_changed_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), '') "
 	"FROM companies c LEFT JOIN users u ON u.id = c.status_changed_by WHERE c.id = $1");
 DB_STMT(stmt_active_segments,
 	"SELECT id, name FROM segments WHERE status = 'active' ORDER BY lower(name)");
@@ -149,11 +169,11 @@ companies_filter_problem(const struct companies_filter *f)
  * are caller storage for the parsed cursor.
  */
 static void
-companies_build_query(const struct companies_filter *f, buf *sql,
+companies_build_query(const struct companies_filter *f, const char *select, buf *sql,
 		      const char *params[COMPANIES_MAX_PARAMS], int *n, const char *like,
-		      char *cur_ts, char *cur_id)
+		      char *cur_ts, char *cur_id, int ordered)
 {
-	buf_puts(sql, COMPANIES_LIST_SELECT);
+	buf_puts(sql, select);
 	*n = 0;
 	records_where(sql, params, n, "c.segment_id", f->segment_id);
 	records_where(sql, params, n, "c.status", f->status);
@@ -168,7 +188,9 @@ companies_build_query(const struct companies_filter *f, buf *sql,
 		buf_puts(sql, " AND NOT c.is_duplicate");
 	if (!f->show_inactive)
 		buf_puts(sql, " AND c.is_active");
-	records_keyset(sql, params, n, "c", f->after, f->oldest_first, cur_ts, cur_id);
+	/* A count wants neither the cursor nor the order. */
+	if (ordered)
+		records_keyset(sql, params, n, "c", f->after, f->oldest_first, cur_ts, cur_id);
 }
 
 /* "acme.com · Robotics · Lyon, France" without dangling separators: the queue's second line. */
@@ -232,11 +254,41 @@ companies_list(db_conn *c, const struct companies_filter *f, char **next)
 	json_t *rows;
 	int n;
 
-	companies_build_query(f, &sql, params, &n, like, ts, id);
+	companies_build_query(f, COMPANIES_LIST_SELECT, &sql, params, &n, like, ts, id, 1);
 	rows = records_page(c, &sql, params, n, f->limit, 11, companies_row, next);
 	buf_free(&sql);
 	free(like);
 	return rows;
+}
+
+long long
+companies_count(db_conn *c, const struct companies_filter *f, int *capped)
+{
+	struct companies_filter all = *f;
+	buf sql = BUF_INIT;
+	const char *params[COMPANIES_MAX_PARAMS];
+	char ts[40], id[37], cap[16];
+	char *like = normalise_search_pattern(f->q);
+	PGresult *res;
+	long long total;
+	int n;
+
+	all.after = NULL; /* the count is of the whole filtered list, not what is left of it */
+	buf_puts(&sql, "SELECT count(*) FROM (");
+	companies_build_query(&all, "SELECT 1 " COMPANIES_LIST_FROM, &sql, params, &n, like, ts, id,
+			      0);
+	snprintf(cap, sizeof cap, "%d", COMPANIES_COUNT_CAP + 1);
+	params[n++] = cap;
+	buf_printf(&sql, " LIMIT $%d) t", n);
+	res = db_exec_params(c, sql.data, n, params);
+	buf_free(&sql);
+	free(like);
+	if (!res)
+		return -1;
+	total = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	*capped = total > COMPANIES_COUNT_CAP;
+	return *capped ? COMPANIES_COUNT_CAP : total;
 }
 
 int
@@ -250,7 +302,7 @@ companies_export_open(db_conn *tx, const struct companies_filter *f)
 	int n;
 
 	buf_puts(&sql, "DECLARE companies_export NO SCROLL CURSOR FOR ");
-	companies_build_query(f, &sql, params, &n, like, ts, id);
+	companies_build_query(f, COMPANIES_EXPORT_SELECT, &sql, params, &n, like, ts, id, 1);
 	res = db_exec_params(tx, sql.data, n, params);
 	buf_free(&sql);
 	free(like);
@@ -263,18 +315,22 @@ companies_export_open(db_conn *tx, const struct companies_filter *f)
 int
 companies_export_fetch(db_conn *tx, buf *out, int *header_done)
 {
-	static const char *const header[] = {"Company Name", "Segment Name", "Status",
-					     "Company Website", "Company Industry", "City",
-					     "Country/Region", "Founded Year", "Company Phone",
-					     "Rejection Reason", "Researcher", "Created",
-					     "Duplicate", "Active", "Id"};
+	static const char *const extra[] = {"Status", "Rejection Reason", "Duplicate", "Active",
+					    "Batch",  "Created",	  "Updated",   "Researcher",
+					    "Id"};
 	PGresult *res;
-	int i, rows;
+	int i, rows, col;
 	size_t h;
 
 	if (!*header_done) {
-		for (h = 0; h < sizeof header / sizeof header[0]; h++)
-			csvout_cell(out, header[h], h == 0);
+		/* Excel takes a file for UTF-8 only when it starts with the byte order mark. */
+		csvout_bom(out);
+		csvout_cell(out, companies_fields[0].csv_header, 1);
+		csvout_cell(out, "Segment Name", 0);
+		for (i = 1; i < COMPANIES_NFIELDS; i++)
+			csvout_cell(out, companies_fields[i].csv_header, 0);
+		for (h = 0; h < sizeof extra / sizeof extra[0]; h++)
+			csvout_cell(out, extra[h], 0);
 		csvout_end_row(out);
 		*header_done = 1;
 	}
@@ -283,21 +339,15 @@ companies_export_fetch(db_conn *tx, buf *out, int *header_done)
 		return -1;
 	rows = PQntuples(res);
 	for (i = 0; i < rows; i++) {
-		csvout_cell(out, PQgetvalue(res, i, 1), 1);
-		csvout_cell(out, PQgetvalue(res, i, 9), 0);
-		csvout_cell(out, PQgetvalue(res, i, 3), 0);
-		csvout_cell(out, records_value(res, i, 2), 0);
-		csvout_cell(out, records_value(res, i, 4), 0);
-		csvout_cell(out, records_value(res, i, 5), 0);
-		csvout_cell(out, records_value(res, i, 6), 0);
-		csvout_cell(out, records_value(res, i, 15), 0);
-		csvout_cell(out, records_value(res, i, 16), 0);
-		csvout_cell(out, records_value(res, i, 14), 0);
-		csvout_cell(out, PQgetvalue(res, i, 10), 0);
-		csvout_cell(out, PQgetvalue(res, i, 11), 0);
-		csvout_cell(out, PQgetvalue(res, i, 7)[0] == 't' ? "yes" : "no", 0);
-		csvout_cell(out, PQgetvalue(res, i, 8)[0] == 't' ? "yes" : "no", 0);
-		csvout_cell(out, PQgetvalue(res, i, 0), 0);
+		for (col = 0; col < PQnfields(res); col++) {
+			const char *v = records_value(res, i, col);
+
+			/* is_duplicate and is_active: words a spreadsheet user reads */
+			if (col == COMPANIES_EXPORT_IMPORTED + 2 ||
+			    col == COMPANIES_EXPORT_IMPORTED + 3)
+				v = v && v[0] == 't' ? "yes" : "no";
+			csvout_cell(out, v, col == 0);
+		}
 		csvout_end_row(out);
 	}
 	PQclear(res);
@@ -519,8 +569,8 @@ companies_update(db_conn *c, const char *actor, const char *id, const char *segm
 	if (!res)
 		goto dbfail;
 	PQclear(res);
-	if (audit_record(c, actor, "update", "company", id, json_pack("{s:o}", "changes", changes)) !=
-		    0 ||
+	if (audit_record(c, actor, "update", "company", id,
+			 json_pack("{s:o}", "changes", changes)) != 0 ||
 	    db_commit(c) != 0) {
 		changes = NULL;
 		goto dbfail;
@@ -551,8 +601,7 @@ companies_conflict_message(db_conn *c, const char *id, char *msg, size_t msglen)
 		snprintf(msg, msglen, "Already approved by %s on %s.", PQgetvalue(res, 0, 1),
 			 PQgetvalue(res, 0, 2));
 	else
-		snprintf(msg, msglen,
-			 "Already rejected by %s on %s. A rejection is final.",
+		snprintf(msg, msglen, "Already rejected by %s on %s. A rejection is final.",
 			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 	PQclear(res);
 }

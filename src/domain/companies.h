@@ -51,7 +51,7 @@ struct companies_filter {
 	const char *batch_id;
 	int show_duplicates;
 	int show_inactive;
-	int oldest_first;       /* the approval queue works oldest first */
+	int oldest_first;       /* the queue, and one upload (file order): oldest first */
 	const char *after;      /* keyset cursor from a previous page */
 	int limit;              /* 0 = no limit (export) */
 };
@@ -69,9 +69,18 @@ const char *companies_filter_problem(const struct companies_filter *f);
 json_t *companies_list(db_conn *c, const struct companies_filter *f, char **next);
 
 /*
+ * How many rows the filter lists (the cursor ignored), counting at most a
+ * fixed cap: *capped is set when there are more. -1 on a database error.
+ */
+long long companies_count(db_conn *c, const struct companies_filter *f, int *capped);
+
+/*
  * Streams the filtered list as CSV through a cursor inside the caller's open
  * transaction: companies_export_open, then companies_export_fetch until it
  * returns 0 (rows appended to out as CSV; the header with the first call).
+ * The columns: the import template's, in its order, then Status, Rejection
+ * Reason, Duplicate, Active, Batch, Created, Updated, Researcher and Id — so
+ * an exported file can be edited and imported again as it is.
  */
 int companies_export_open(db_conn *tx, const struct companies_filter *f);
 int companies_export_fetch(db_conn *tx, buf *out, int *header_done);
@@ -103,8 +112,8 @@ enum companies_result companies_create(db_conn *c, const char *actor, const char
 enum companies_result companies_update(db_conn *c, const char *actor, const char *id,
 				       const char *segment_id, char *vals[COMPANIES_NFIELDS],
 				       const int present[COMPANIES_NFIELDS], json_t *errors);
-enum companies_result companies_approve(db_conn *c, const char *actor, const char *id,
-					char *msg, size_t msglen);
+enum companies_result companies_approve(db_conn *c, const char *actor, const char *id, char *msg,
+					size_t msglen);
 enum companies_result companies_reject(db_conn *c, const char *actor, const char *id,
 				       const char *reason, char *msg, size_t msglen);
 

@@ -91,10 +91,16 @@ const struct imports_spec company_import_spec = {
 		     "address_zip text, founded_year integer, revenue_range text, "
 		     "employee_size_range text, segment_id uuid",
     .copy_columns = COMPANY_STAGE_FIELDS,
-    /* Companies are created pending (SPEC §4), in file order, with the batch id. */
+    /*
+     * Companies are created pending (SPEC §4), in file order, with the batch
+     * id. Each row is a microsecond younger than the one above it in the file,
+     * so lists ordered by creation time show a batch in file order rather than
+     * in the random order of ids that share one transaction's now().
+     */
     .insert_sql = "INSERT INTO companies (id, " COMPANY_STAGE_FIELDS ", status, batch_id, "
-		  "created_by) SELECT id, " COMPANY_STAGE_FIELDS ", 'pending', $1::uuid, "
-		  "$2::uuid FROM import_stage ORDER BY row_number",
+		  "created_by, created_at) SELECT id, " COMPANY_STAGE_FIELDS ", 'pending', "
+		  "$1::uuid, $2::uuid, now() + row_number * interval '1 microsecond' "
+		  "FROM import_stage ORDER BY row_number",
     .open = company_open,
     .close = company_close,
     .check = company_check,

@@ -206,7 +206,7 @@ DB_STMT(st_batch_get,
 	"b.processed_rows, b.valid_rows, b.invalid_rows, b.error_message, u.id, u.name, "
 	"to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	"to_char(b.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-	"to_char(b.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), "
+	"to_char(b.created_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), "
 	"round(extract(epoch FROM b.finished_at - b.created_at)::numeric, 1)::text, "
 	"j.state, j.progress::text, (SELECT count(*) FROM upload_rows r WHERE r.batch_id = b.id "
 	"AND r.status = 'corrected'), array_to_json(b.headers)::text "
@@ -1585,7 +1585,7 @@ imports_list(db_conn *c, const struct imports_filter *f, char **next)
 	    "SELECT b.id, b.entity_type, b.file_name, b.file_size_bytes, b.status, "
 	    "b.total_rows, b.valid_rows, b.invalid_rows, u.id, u.name, "
 	    "to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-	    "to_char(b.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY, HH24:MI'), b.error_message "
+	    "to_char(b.created_at AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI'), b.error_message "
 	    "FROM upload_batches b JOIN users u ON u.id = b.uploader_id WHERE true");
 	if (f->uploader_id) {
 		p[n++] = f->uploader_id;

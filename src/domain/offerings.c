@@ -46,6 +46,14 @@ DB_STMT(stmt_offerings_insert,
 DB_STMT(stmt_offerings_by_name, "SELECT id, name, coalesce(description, ''), status FROM offerings "
 				"WHERE lower(name) = lower($1)");
 
+DB_STMT(stmt_offerings_get,
+	"SELECT o.id, o.name, o.description, o.status, (SELECT count(*) FROM segment_offerings so "
+	"WHERE so.offering_id = o.id) FROM offerings o WHERE o.id = $1::uuid");
+DB_STMT(stmt_offerings_lock,
+	"SELECT name, description, status FROM offerings WHERE id = $1::uuid FOR NO KEY UPDATE");
+DB_STMT(stmt_offerings_update,
+	"UPDATE offerings SET name = $2, description = $3, status = $4 WHERE id = $1::uuid");
+
 static char *offerings_ids_json(const char *const *ids, size_t n);
 static PGresult *offerings_upsert(db_conn *tx, const char *actor_id, const char *name,
 				  const char *description, int *created);
@@ -219,4 +227,75 @@ offerings_ids_json(const char *const *ids, size_t n)
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	return text;
+}
+
+json_t *
+offerings_get(db_conn *c, const char *id, int *err)
+{
+	const char *p[1] = {id};
+	PGresult *res;
+	json_t *o;
+
+	*err = 0;
+	res = db_exec(c, &stmt_offerings_get, 1, p);
+	if (!res) {
+		*err = 1;
+		return NULL;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return NULL;
+	}
+	o = json_pack("{s:s, s:s, s:s?, s:s, s:b, s:I}", "id", PQgetvalue(res, 0, 0), "name",
+		      PQgetvalue(res, 0, 1), "description",
+		      PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), "status",
+		      PQgetvalue(res, 0, 3), "is_active", strcmp(PQgetvalue(res, 0, 3), "active") == 0,
+		      "segment_count", (json_int_t)atoll(PQgetvalue(res, 0, 4)));
+	PQclear(res);
+	return o;
+}
+
+enum offerings_result
+offerings_update(db_conn *c, const char *actor_id, const char *id, const char *name,
+		 const char *description, const char *status)
+{
+	const char *p[4] = {id, name, description, status};
+	json_t *changes;
+	PGresult *res;
+
+	if (db_begin(c) != 0)
+		return OFFERINGS_ERROR;
+	res = db_exec(c, &stmt_offerings_lock, 1, p);
+	if (!res)
+		goto fail;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		db_rollback(c);
+		return OFFERINGS_NOT_FOUND;
+	}
+	changes = json_object();
+	audit_change(changes, "name", json_string(PQgetvalue(res, 0, 0)), json_string(name));
+	audit_change(changes, "description",
+		     PQgetisnull(res, 0, 1) ? NULL : json_string(PQgetvalue(res, 0, 1)),
+		     description ? json_string(description) : NULL);
+	audit_change(changes, "status", json_string(PQgetvalue(res, 0, 2)), json_string(status));
+	PQclear(res);
+	if (json_object_size(changes) == 0) {
+		json_decref(changes);
+		db_rollback(c);
+		return OFFERINGS_OK;
+	}
+	if (db_run(c, &stmt_offerings_update, 4, p) != 0) {
+		json_decref(changes);
+		goto fail;
+	}
+	if (audit_record(c, actor_id, "update", "offering", id,
+			 json_pack("{s:o}", "changes", changes)) != 0 ||
+	    db_commit(c) != 0)
+		goto fail;
+	return OFFERINGS_OK;
+fail:
+	db_rollback(c);
+	/* the unique index on lower(name): another offering already has this name */
+	return db_error(c) == DB_ERR_CONSTRAINT ? OFFERINGS_NAME_TAKEN : OFFERINGS_ERROR;
 }

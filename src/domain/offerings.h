@@ -65,4 +65,25 @@ int offerings_ensure(db_conn *tx, const char *actor_id, const char *name, const 
 json_t *offerings_create(db_conn *c, const char *actor_id, const char *name,
 			 const char *description);
 
+/* One offering: {id, name, description, status, is_active, segment_count}; NULL if none (or *err). */
+json_t *offerings_get(db_conn *c, const char *id, int *err);
+
+enum offerings_result {
+	OFFERINGS_OK,
+	OFFERINGS_NOT_FOUND,
+	OFFERINGS_NAME_TAKEN, /* another offering has this name (ignoring case) */
+	OFFERINGS_ERROR,      /* database trouble: see db_error(c) */
+};
+
+/*
+ * Renames, re-describes and (de)activates an offering (status "active" or
+ * "inactive"; SPEC §2), with one audit row of what changed, in one
+ * transaction. An inactive offering stays on the segments that have it but
+ * is no longer offered by the auto-complete. Nothing changed: OFFERINGS_OK
+ * and no audit row.
+ */
+enum offerings_result offerings_update(db_conn *c, const char *actor_id, const char *id,
+				       const char *name, const char *description,
+				       const char *status);
+
 #endif

@@ -96,6 +96,9 @@ DB_STMT(stmt_other_admins,
 	"r.id = ur.role_id WHERE r.name = '" USERS_ADMIN_ROLE "' AND u.is_active AND u.id <> "
 	"$1::uuid");
 
+DB_STMT(stmt_user_signins,
+	"SELECT count(*) FROM audit_logs WHERE entity_type = 'user' AND entity_id = $1::uuid "
+	"AND action IN ('sign_in', 'password_reset')");
 DB_STMT(stmt_user_update, "UPDATE users SET name = $2, email = $3 WHERE id = $1::uuid");
 DB_STMT(stmt_user_set_active,
 	"UPDATE users SET is_active = $2::boolean, deactivated_at = CASE WHEN $2::boolean THEN "
@@ -383,6 +386,8 @@ out:
 enum users_result
 users_deactivate(db_conn *c, const char *actor_id, const char *id)
 {
+	if (actor_id && id && strcmp(actor_id, id) == 0)
+		return USERS_SELF;
 	return users_set_active(c, actor_id, id, 0);
 }
 
@@ -516,4 +521,18 @@ users_json_column(PGresult *res, int row, int col)
 	json_t *v = json_loads(PQgetvalue(res, row, col), 0, NULL);
 
 	return v ? v : json_array();
+}
+
+int
+users_returning(db_conn *c, const char *id)
+{
+	const char *params[1] = {id};
+	PGresult *res = db_exec(c, &stmt_user_signins, 1, params);
+	long n;
+
+	if (!res)
+		return -1;
+	n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n > 1; /* the current session's own sign-in is one of them */
 }

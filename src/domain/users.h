@@ -29,6 +29,7 @@ enum users_result {
 	USERS_LAST_ADMIN,   /* would leave no active Admin */
 	USERS_UNKNOWN_ROLE, /* a role id that does not exist */
 	USERS_NO_CHANGE,    /* deactivate/reactivate of a user already in that state */
+	USERS_SELF,	    /* an Admin deactivating their own account */
 	USERS_ERROR,	    /* database trouble: see db_error(c) */
 };
 
@@ -75,8 +76,19 @@ enum users_result users_create(db_conn *c, const struct config *cfg, const char 
 enum users_result users_update(db_conn *c, const char *actor_id, const char *id,
 			       const struct user_input *in);
 
-/* Deactivation also ends every session of the user in the same transaction. */
+/*
+ * Deactivation also ends every session of the user in the same transaction.
+ * Nobody deactivates themself (USERS_SELF): another Admin must, so an
+ * organisation never locks itself out by one click.
+ */
 enum users_result users_deactivate(db_conn *c, const char *actor_id, const char *id);
 enum users_result users_reactivate(db_conn *c, const char *actor_id, const char *id);
+
+/*
+ * Whether the user had signed in before the current session (a sign-in with a
+ * password, or through a set-password link): 1 or 0, -1 on a database error.
+ * The home page says "Welcome back" only to someone who has been here before.
+ */
+int users_returning(db_conn *c, const char *id);
 
 #endif

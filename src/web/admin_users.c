@@ -22,6 +22,7 @@
 #include "domain/normalise.h"
 #include "domain/users.h"
 #include "domain/validate.h"
+#include "web/listing.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -111,11 +112,9 @@ web_admin_users_list(struct request *req)
 		json_int_t total = json_integer_value(json_object_get(page, "total"));
 		char text[64];
 
-		snprintf(text, sizeof text, "%lld %s%s", (long long)total,
-			 total == 1 ? "user" : "users", filtered ? " match" : "");
-		if (filtered && total == 1)
-			snprintf(text, sizeof text, "1 user matches");
-		json_object_set_new(vm, "total_text", json_string(text));
+		json_object_set_new(vm, "total_text",
+				    json_string(listing_count_text(total, 0, "user", "users", filtered,
+								   text, sizeof text)));
 	}
 	if (json_is_string(json_object_get(page, "next"))) {
 		buf url = BUF_INIT;
@@ -324,10 +323,52 @@ set_active(struct request *req, int active)
 				 "This is the last active Admin and can’t be deactivated. Make "
 				 "someone else an Admin first.");
 		break;
+	case USERS_SELF:
+		render_user_page(req, 409, id,
+				 "You can’t deactivate your own account. Another Admin can do "
+				 "it for you.");
+		break;
 	default:
 		render_db_error(req, db);
 		break;
 	}
+}
+
+/*
+ * The confirmation page before a deactivation: what it does to whom, and the
+ * button that does it. With JavaScript the user page asks the same in a
+ * dialog and this page is never seen; without, the "Deactivate user…" link
+ * comes here. Yourself: the page says why not, with no button.
+ */
+void
+web_admin_users_deactivate_confirm(struct request *req)
+{
+	const struct auth_user *me = session_user(req);
+	const char *id = req_param(req, "id");
+	db_conn *db;
+	json_t *user;
+	int failed = 0;
+
+	if (!uuid_valid(id)) {
+		render_error(req, 404, "There is no such user.");
+		return;
+	}
+	db = req_db(req);
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	user = users_get(db, id, &failed);
+	if (!user) {
+		if (failed)
+			render_db_error(req, db);
+		else
+			render_error(req, 404, "There is no such user.");
+		return;
+	}
+	render(req, 200, "admin/user_deactivate",
+	       json_pack("{s:s, s:o, s:b}", "title", "Deactivate user", "user", user, "is_self",
+			 me && strcmp(me->id, id) == 0));
 }
 
 void

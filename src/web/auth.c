@@ -8,15 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/format.h"
 #include "core/log.h"
 #include "core/url.h"
 #include "core/render.h"
 #include "domain/accounts.h"
+#include "domain/users.h"
 #include "web/routes.h"
 #include "web/session.h"
 
 static const char *auth_safe_next(const char *next);
-static void auth_wait_words(char *out, size_t size, int seconds);
 static void auth_login_form(struct request *req, unsigned status, const char *email,
 			    const char *next, const char *error);
 
@@ -25,18 +26,6 @@ static const char *
 auth_safe_next(const char *next)
 {
 	return url_is_local_path(next) ? next : "/";
-}
-
-/* "30 seconds", "2 minutes", "15 minutes": what a person waits, rounded up. */
-static void
-auth_wait_words(char *out, size_t size, int seconds)
-{
-	int minutes = (seconds + 59) / 60;
-
-	if (seconds < 60)
-		snprintf(out, size, "%d second%s", seconds, seconds == 1 ? "" : "s");
-	else
-		snprintf(out, size, "%d minute%s", minutes, minutes == 1 ? "" : "s");
 }
 
 static void
@@ -56,7 +45,11 @@ web_home(struct request *req)
 {
 	const struct auth_user *u = session_user(req);
 
-	render(req, 200, "home", json_pack("{s:s, s:s}", "title", "Home", "name", u->name));
+	db_conn *db = req_db(req);
+
+	render(req, 200, "home",
+	       json_pack("{s:s, s:s, s:b}", "title", "Home", "name", u->name, "returning",
+			 db && users_returning(db, u->id) == 1));
 }
 
 void
@@ -96,8 +89,8 @@ web_auth_login(struct request *req)
 				"The e-mail address or password is incorrect.");
 		return;
 	case SIGNIN_THROTTLED:
-		auth_wait_words(wait, sizeof wait, retry_after);
-		snprintf(msg, sizeof msg, "Too many failed sign-ins. Try again in %s.", wait);
+		snprintf(msg, sizeof msg, "Too many failed sign-ins. Try again in %s.",
+			 format_wait(retry_after, wait, sizeof wait));
 		snprintf(header, sizeof header, "%d", retry_after);
 		resp_header(req, "Retry-After", header);
 		auth_login_form(req, 429, email, next, msg);

@@ -13,13 +13,13 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/url.h"
 #include "core/log.h"
 #include "core/render.h"
 #include "core/uuid.h"
 #include "domain/audit.h"
 #include "domain/companies.h"
 #include "domain/validate.h"
+#include "web/listing.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -35,9 +35,9 @@ struct export_state {
 
 static const char *nonempty(const char *s);
 static void filter_from_request(struct request *req, struct companies_filter *f, int queue);
-static void filter_query(const struct companies_filter *f, buf *out);
-static json_t *filter_vm(struct request *req, db_conn *db, const struct companies_filter *f,
-			 const char *base, int with_options);
+static void filter_query(const struct companies_filter *f, int queue, buf *out);
+static json_t *filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *base,
+			 int with_options);
 static json_t *options_selected(json_t *list, const char *selected);
 static json_t *new_form_fields(struct request *req, json_t *errors);
 static const char *form_get(void *ctx, const char *column);
@@ -45,8 +45,8 @@ static void list_page(struct request *req, int queue);
 static json_t *company_or_404(struct request *req, db_conn *db, const char *id);
 static void render_company(struct request *req, unsigned status, const char *tmpl, json_t *co,
 			   json_t *errors, json_t *input);
-static void decided(struct request *req, enum companies_result r, const char *msg,
-		    const char *id);
+static void reject_form_again(struct request *req, const char *msg, const char *id);
+static void decided(struct request *req, enum companies_result r, const char *msg, const char *id);
 static const char *safe_return(const char *to, const char *fallback);
 static ssize_t export_fill(void *cls, char *out, size_t max);
 static void export_done(void *cls);
@@ -71,21 +71,19 @@ filter_from_request(struct request *req, struct companies_filter *f, int queue)
 	f->show_duplicates = nonempty(req_query(req, "duplicates")) != NULL;
 	f->show_inactive = nonempty(req_query(req, "deactivated")) != NULL;
 	f->after = nonempty(req_query(req, "after"));
-	f->oldest_first = queue;
+	/* the queue works oldest first; one upload's rows read in file order */
+	f->oldest_first = queue || f->batch_id;
 	f->limit = COMPANIES_PAGE;
 }
 
 /* The filters as a query string (without the page cursor), for links that keep them. */
 static void
-filter_query(const struct companies_filter *f, buf *out)
+filter_query(const struct companies_filter *f, int queue, buf *out)
 {
-	const struct {
-		const char *name;
-		const char *value;
-	} kv[] = {
+	const struct listing_param kv[] = {
 		{"q", f->q},
 		{"segment", f->segment_id},
-		{"status", f->oldest_first ? NULL : f->status},
+	    {"status", queue ? NULL : f->status},
 		{"researcher", f->created_by},
 		{"from", f->from},
 		{"to", f->to},
@@ -93,14 +91,8 @@ filter_query(const struct companies_filter *f, buf *out)
 		{"duplicates", f->show_duplicates ? "1" : NULL},
 		{"deactivated", f->show_inactive ? "1" : NULL},
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-		if (!kv[i].value)
-			continue;
-		buf_printf(out, "%s%s=", out->len ? "&" : "", kv[i].name);
-		url_encode(out, kv[i].value);
-	}
+	listing_query(out, kv, sizeof kv / sizeof kv[0]);
 }
 
 static json_t *
@@ -113,7 +105,8 @@ options_selected(json_t *list, const char *selected)
 	{
 		const char *id = json_string_value(json_object_get(o, "id"));
 
-		json_object_set_new(o, "selected", json_boolean(selected && id && !strcmp(id, selected)));
+		json_object_set_new(o, "selected",
+				    json_boolean(selected && id && !strcmp(id, selected)));
 	}
 	return list;
 }
@@ -123,7 +116,7 @@ options_selected(json_t *list, const char *selected)
  * the segment and researcher pick lists: two queries the rows do not show.
  */
 static json_t *
-filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, const char *base,
+filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *base,
 	  int with_options)
 {
 	static const char *const statuses[] = {"pending", "approved", "rejected"};
@@ -137,7 +130,7 @@ filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, co
 	for (i = 0; i < 3; i++)
 		json_array_append_new(st, json_pack("{s:s, s:b}", "value", statuses[i], "selected",
 						    f->status && !strcmp(f->status, statuses[i])));
-	filter_query(f, &q);
+	filter_query(f, queue, &q);
 	json_object_set_new(vm, "q", json_string(f->q ? f->q : ""));
 	json_object_set_new(vm, "from", json_string(f->from ? f->from : ""));
 	json_object_set_new(vm, "to", json_string(f->to ? f->to : ""));
@@ -150,13 +143,12 @@ filter_vm(struct request *req, db_conn *db, const struct companies_filter *f, co
 	json_object_set_new(vm, "researchers",
 			    options_selected(creators ? creators : json_array(), f->created_by));
 	json_object_set_new(vm, "active",
-			    json_boolean(f->q || f->segment_id || (f->status && !f->oldest_first) ||
+			    json_boolean(f->q || f->segment_id || (f->status && !queue) ||
 					 f->created_by || f->from || f->to || f->batch_id ||
 					 f->show_duplicates || f->show_inactive));
 	json_object_set_new(vm, "query", json_string(q.data ? q.data : ""));
 	json_object_set_new(vm, "base", json_string(base));
 	json_decref(options);
-	(void)req;
 	buf_free(&q);
 	return vm;
 }
@@ -165,13 +157,15 @@ static void
 list_page(struct request *req, int queue)
 {
 	struct companies_filter f;
+	struct listing l;
 	const char *problem;
 	char *next = NULL;
-	json_t *rows, *vm;
+	json_t *rows, *vm, *filters;
 	db_conn *db;
-	buf url = BUF_INIT, q = BUF_INIT;
+	buf q = BUF_INIT;
 	const char *base = queue ? "/approvals/companies" : "/companies";
-	int rows_only;
+	int rows_only, capped = 0;
+	long long total = -1;
 
 	filter_from_request(req, &f, queue);
 	problem = companies_filter_problem(&f);
@@ -194,29 +188,42 @@ list_page(struct request *req, int queue)
 			f.q = NULL;
 		if (!queue)
 			f.status = companies_filter_problem(&f) ? NULL : f.status;
+		f.oldest_first = queue || f.batch_id;
 	}
 	rows = companies_list(db, &f, &next);
 	if (!rows) {
 		render_db_error(req, db);
 		return;
 	}
-	filter_query(&f, &q);
-	if (next) {
-		buf_printf(&url, "%s?%s%safter=", base, q.data ? q.data : "", q.len ? "&" : "");
-		url_encode(&url, next);
-		free(next);
-	}
+	/* the next page of an infinite scroll wants only its rows, and no count */
 	rows_only = req_is_htmx(req) && f.after;
-	vm = json_pack("{s:s, s:o, s:s, s:o, s:b, s:b}", "title",
-		       queue ? "Approval queue · Companies" : "Companies", "rows", rows, "next_url",
-		       url.data ? url.data : "", "filters", filter_vm(req, db, &f, base, !rows_only),
-		       "queue", queue, "first_page", f.after == NULL);
+	if (!rows_only && (total = companies_count(db, &f, &capped)) < 0) {
+		json_decref(rows);
+		free(next);
+		render_db_error(req, db);
+		return;
+	}
+	filter_query(&f, queue, &q);
+	filters = filter_vm(db, &f, queue, base, !rows_only);
+	l = (struct listing){base,
+			     queue ? NULL : "/companies/export.csv",
+			     q.data ? q.data : "",
+			     next,
+			     total,
+			     capped,
+			     queue ? "pending company" : "company",
+			     queue ? "pending companies" : "companies",
+			     json_is_true(json_object_get(filters, "active"))};
+	vm = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b}", "title",
+		       queue ? "Approval queue · Companies" : "Companies", "rows", rows, "list",
+		       listing_vm(&l), "filters", filters, "queue", queue, "first_page",
+		       f.after == NULL);
+	json_object_set(vm, "next_url", json_object_get(json_object_get(vm, "list"), "next_url"));
 	json_object_set_new(vm, "empty", json_boolean(json_array_size(rows) == 0 && !f.after));
 	if (problem)
 		json_object_set_new(vm, "filter_error", json_string(problem));
-	buf_free(&url);
+	free(next);
 	buf_free(&q);
-	/* the next page of an infinite scroll wants only its rows */
 	render(req, 200,
 	       rows_only ? (queue ? "approvals/_company_rows" : "companies/_rows")
 	       : queue   ? "approvals/companies"
@@ -299,7 +306,7 @@ web_companies_export(struct request *req)
 		render_db_error(req, NULL);
 		return;
 	}
-	filter_query(&f, &q);
+	filter_query(&f, 0, &q);
 	/* The export is audited before it streams: a cut download still happened. */
 	if (db_begin(db) != 0 ||
 	    audit_record(db, session_user(req)->id, "export", "company", NULL,
@@ -350,12 +357,12 @@ company_or_404(struct request *req, db_conn *db, const char *id)
  * a failed save, the submitted values and errors laid over the fields.
  */
 static void
-render_company(struct request *req, unsigned status, const char *tmpl, json_t *co,
-	       json_t *errors, json_t *input)
+render_company(struct request *req, unsigned status, const char *tmpl, json_t *co, json_t *errors,
+	       json_t *input)
 {
 	db_conn *db = req_db(req);
-	json_t *timeline = audit_timeline(db, "company", json_string_value(json_object_get(co, "id")),
-					  50);
+	json_t *timeline =
+	    audit_timeline(db, "company", json_string_value(json_object_get(co, "id")), 50);
 	json_t *segments = companies_active_segments(db);
 	json_t *fields = json_object_get(co, "fields"), *field;
 	size_t i;
@@ -376,7 +383,8 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 			    options_selected(segments ? segments : json_array(),
 					     json_string_value(json_object_get(co, "segment_id"))));
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
-	json_object_set_new(co, "title", json_string(json_string_value(json_object_get(co, "name"))));
+	json_object_set_new(co, "title",
+			    json_string(json_string_value(json_object_get(co, "name"))));
 	json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
 	/* section headings sit under the page's h1, or under the panel's h2 */
 	json_object_set_new(co, "hl", json_integer(req_is_htmx(req) ? 3 : 2));
@@ -414,7 +422,8 @@ web_companies_peek(struct request *req)
 	}
 	co = company_or_404(req, db, req_param(req, "id"));
 	if (co) {
-		json_object_set_new(co, "title", json_string(json_string_value(json_object_get(co, "name"))));
+		json_object_set_new(co, "title",
+				    json_string(json_string_value(json_object_get(co, "name"))));
 		json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
 		json_object_set_new(co, "ctx", json_string("peek"));
 		render(req, 200, "companies/peek", co);
@@ -567,8 +576,7 @@ web_companies_update(struct request *req)
 		size_t k;
 
 		/* the fields just saved say so; the panel as a whole too */
-		json_array_foreach(json_object_get(co, "fields"), k, f)
-			if (present[k])
+		json_array_foreach(json_object_get(co, "fields"), k, f) if (present[k])
 				json_object_set_new(f, "saved", json_true());
 		json_object_set_new(co, "saved", json_true());
 	}
@@ -577,8 +585,8 @@ web_companies_update(struct request *req)
 	 * 200: htmx swaps only successful responses, and the errors are the
 	 * content here.
 	 */
-	render_company(req, r == COMPANIES_OK || req_is_htmx(req) ? 200 : 422, "companies/panel", co,
-		       errors, input);
+	render_company(req, r == COMPANIES_OK || req_is_htmx(req) ? 200 : 422, "companies/panel",
+		       co, errors, input);
 	json_decref(errors);
 	json_decref(input);
 }
@@ -592,6 +600,37 @@ safe_return(const char *to, const char *fallback)
 	if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\' || strpbrk(to, "\r\n"))
 		return fallback;
 	return to;
+}
+
+/*
+ * A rejection without a usable reason: the same reject form again, open,
+ * with what was typed and the message beside the field, so the user fixes
+ * it where they are. htmx gets the form of the place it came from (ctx: a
+ * queue row, or the quick view's or panel's actions) to swap in place of the
+ * one sent; a plain post gets the company's page with the form open.
+ */
+static void
+reject_form_again(struct request *req, const char *msg, const char *id)
+{
+	const char *ctx = req_form(req, "ctx");
+	const char *typed = req_form(req, "rejection_reason");
+	int queue = ctx && strcmp(ctx, "queue") == 0;
+	json_t *co = company_or_404(req, req_db(req), id);
+
+	if (!co)
+		return;
+	json_object_set_new(co, "reason_error", json_string(msg));
+	if (typed && !validate_utf8(typed, strlen(typed)))
+		json_object_set_new(co, "reason_value", json_string(typed));
+	json_object_set_new(co, "return_to",
+			    json_string(safe_return(req_form(req, "return_to"), "")));
+	if (req_is_htmx(req)) {
+		json_object_set_new(co, "ctx",
+				    json_string(ctx && !strcmp(ctx, "peek") ? "peek" : "panel"));
+		render(req, 200, queue ? "approvals/_company_actions" : "companies/_actions", co);
+		return;
+	}
+	render_company(req, 422, "companies/panel", co, NULL, NULL);
 }
 
 /*
@@ -612,15 +651,23 @@ decided(struct request *req, enum companies_result r, const char *msg, const cha
 		render_error(req, 404, "There is no company at this address.");
 		return;
 	}
+	if (r == COMPANIES_INVALID && !req_wants_json(req)) {
+		reject_form_again(req, msg, id);
+		return;
+	}
 	if (req_is_htmx(req)) {
-		resp_header(req, "HX-Trigger", r == COMPANIES_OK ? "company-decided" : "company-refused");
+		resp_header(req, "HX-Trigger",
+			    r == COMPANIES_OK ? "company-decided" : "company-refused");
 		render(req, 200, "companies/_decided",
 		       json_pack("{s:s, s:s, s:b, s:b}", "id", id, "message", msg, "ok",
 				 r == COMPANIES_OK, "invalid", r == COMPANIES_INVALID));
 		return;
 	}
 	if (req_wants_json(req)) {
-		resp_json(req, r == COMPANIES_OK ? 200 : r == COMPANIES_INVALID ? 422 : 409,
+		resp_json(req,
+			  r == COMPANIES_OK	   ? 200
+			  : r == COMPANIES_INVALID ? 422
+						   : 409,
 			  json_pack("{s:b, s:s}", "ok", r == COMPANIES_OK, "message", msg));
 		return;
 	}

@@ -65,6 +65,7 @@ SPANNER_ENTRY(page_segments_id, "/segments/{id}")
 SPANNER_ENTRY(page_segments_id_archive, "/segments/{id}/archive")
 SPANNER_ENTRY(page_segments_id_unarchive, "/segments/{id}/unarchive")
 SPANNER_ENTRY(page_offerings, "/offerings")
+SPANNER_ENTRY(page_offerings_id, "/offerings/{id}")
 
 /* uploads, progress, error reports and correction (web/imports.c) */
 SPANNER_ENTRY(page_imports, "/imports")

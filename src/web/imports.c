@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/format.h"
 #include "core/url.h"
 #include "core/csvout.h"
 #include "core/log.h"
@@ -60,6 +61,7 @@ struct report_state {
 static const char *nonempty(const char *s);
 static const struct imports_spec *spec_from_path(struct request *req);
 static void count_text(json_t *o, const char *key);
+static void status_badge(json_t *b);
 static json_t *size_text(json_int_t bytes);
 static json_t *columns_json(const struct imports_spec *spec);
 static void render_upload_form(struct request *req, unsigned status,
@@ -100,22 +102,28 @@ spec_from_path(struct request *req)
 static void
 count_text(json_t *o, const char *key)
 {
-	char digits[32], out[48], name[64];
-	json_int_t v = json_integer_value(json_object_get(o, key));
-	size_t i, n, j = 0;
+	char out[48], name[64];
 
-	snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
-	n = strlen(digits);
-	if (v < 0)
-		out[j++] = '-';
-	for (i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			out[j++] = ',';
-		out[j++] = digits[i];
-	}
-	out[j] = '\0';
+	format_count((long long)json_integer_value(json_object_get(o, key)), out, sizeof out);
 	snprintf(name, sizeof name, "%s_text", key);
 	json_object_set_new(o, name, json_string(out));
+}
+
+/*
+ * The batch's badge: its status, except that a batch which completed without
+ * importing a single row says so in the warning colour — a green "completed"
+ * over an upload where every row failed reads as success.
+ */
+static void
+status_badge(json_t *b)
+{
+	const char *status = json_string_value(json_object_get(b, "status"));
+	int none = status && strcmp(status, "completed") == 0 &&
+		   json_integer_value(json_object_get(b, "valid_rows")) == 0;
+
+	json_object_set_new(b, "badge_class", json_string(none ? "warning" : status ? status : ""));
+	json_object_set_new(b, "badge_text",
+			    json_string(none ? "completed — 0 imported" : status ? status : ""));
 }
 
 /* "812 bytes", "14.2 KB", "9.8 MB". */
@@ -182,6 +190,7 @@ web_imports_list(struct request *req)
 		count_text(row, "total_rows");
 		count_text(row, "valid_rows");
 		count_text(row, "invalid_rows");
+		status_badge(row);
 		json_object_set_new(row, json_string_value(json_object_get(row, "status")),
 				    json_true());
 		json_object_set_new(
@@ -443,6 +452,7 @@ batch_view(struct request *req, db_conn *db, json_t *b)
 	count_text(b, "invalid_rows");
 	count_text(b, "processed_rows");
 	count_text(b, "corrected_rows");
+	status_badge(b);
 	json_object_set_new(b, "size_text",
 			    size_text(json_integer_value(json_object_get(b, "file_size_bytes"))));
 	json_object_set_new(b, "invalid_plural", json_boolean(invalid != 1));

@@ -23,6 +23,7 @@
 #include "domain/normalise.h"
 #include "domain/offerings.h"
 #include "domain/validate.h"
+#include "web/listing.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -33,6 +34,9 @@ static json_t *option_vm(json_t *offering, const char *q);
 static const char *find_ci(const char *hay, const char *needle);
 static const char *safe_return(const char *to);
 static int text_valid(const char *s);
+static void read_form(struct request *req, char **name, char **description, json_t *errors);
+static void render_edit(struct request *req, unsigned status, json_t *offering, json_t *errors);
+static json_t *offering_or_404(struct request *req, db_conn *db, const char *id);
 
 void
 web_offerings_index(struct request *req)
@@ -62,23 +66,7 @@ web_offerings_create(struct request *req)
 	json_t *errors = json_object(), *offering;
 	db_conn *db = req_db(req);
 
-	if (raw_name && !text_valid(raw_name))
-		json_object_set_new(errors, "name",
-				    json_string("The name holds characters that can’t be stored."));
-	else if (!(name = normalise_text(raw_name)))
-		json_object_set_new(errors, "name", json_string("Enter a name for the offering."));
-	else if (validate_max_length(name, OFFERINGS_NAME_MAX))
-		json_object_set_new(errors, "name",
-				    json_string("Keep the name to 200 characters or fewer."));
-	if (raw_desc && !text_valid(raw_desc))
-		json_object_set_new(errors, "description",
-				    json_string("The description holds characters that can’t be "
-						"stored."));
-	else if ((description = normalise_multiline(raw_desc)) &&
-		 validate_max_length(description, OFFERINGS_DESCRIPTION_MAX))
-		json_object_set_new(
-		    errors, "description",
-		    json_string("Keep the description to 5,000 characters or fewer."));
+	read_form(req, &name, &description, errors);
 	if (!db) {
 		render_db_error(req, NULL);
 		goto out;
@@ -121,6 +109,159 @@ web_offerings_create(struct request *req)
 		json_decref(offering);
 		resp_redirect(req, safe_return(req_form(req, "return_to")));
 	}
+out:
+	free(name);
+	free(description);
+	json_decref(errors);
+}
+
+/*
+ * The offering's name and description from the form, normalised, each
+ * problem in errors beside its field; the same rules for adding and editing.
+ */
+static void
+read_form(struct request *req, char **name, char **description, json_t *errors)
+{
+	const char *raw_name = req_form(req, "name"), *raw_desc = req_form(req, "description");
+
+	*name = *description = NULL;
+	if (raw_name && !text_valid(raw_name))
+		json_object_set_new(errors, "name",
+				    json_string("The name holds characters that can’t be stored."));
+	else if (!(*name = normalise_text(raw_name)))
+		json_object_set_new(errors, "name", json_string("Enter a name for the offering."));
+	else if (validate_max_length(*name, OFFERINGS_NAME_MAX))
+		json_object_set_new(errors, "name",
+				    json_string("Keep the name to 200 characters or fewer."));
+	if (raw_desc && !text_valid(raw_desc))
+		json_object_set_new(errors, "description",
+				    json_string("The description holds characters that can’t be "
+						"stored."));
+	else if ((*description = normalise_multiline(raw_desc)) &&
+		 validate_max_length(*description, OFFERINGS_DESCRIPTION_MAX))
+		json_object_set_new(
+		    errors, "description",
+		    json_string("Keep the description to 5,000 characters or fewer."));
+}
+
+/* ---------------------------------------------------------------- one offering */
+
+static void
+render_edit(struct request *req, unsigned status, json_t *offering, json_t *errors)
+{
+	const char *st = json_string_value(json_object_get(offering, "status"));
+
+	json_object_set_new(offering, "title", json_string(json_string_value(
+						   json_object_get(offering, "name"))));
+	char used[64];
+
+	json_object_set_new(offering, "status_active", json_boolean(st && !strcmp(st, "active")));
+	json_object_set_new(
+	    offering, "segments_text",
+	    json_string(listing_count_text(
+		json_integer_value(json_object_get(offering, "segment_count")), 0, "segment",
+		"segments", 0, used, sizeof used)));
+	if (errors && json_object_size(errors)) {
+		json_object_set(offering, "errors", errors);
+		json_object_set_new(offering, "has_errors", json_true());
+	}
+	render(req, status, "offerings/edit", offering);
+}
+
+/* The offering, or the error page already rendered (NULL). */
+static json_t *
+offering_or_404(struct request *req, db_conn *db, const char *id)
+{
+	int err = 0;
+	json_t *offering = offerings_get(db, id, &err);
+
+	if (!offering) {
+		if (err)
+			render_db_error(req, db);
+		else
+			render_error(req, 404, "There is no such offering.");
+	}
+	return offering;
+}
+
+/* GET /offerings/{id}: the offering, and the form to rename, re-describe or deactivate it. */
+void
+web_offerings_show(struct request *req)
+{
+	const char *id = req_param(req, "id");
+	db_conn *db = req_db(req);
+	json_t *offering;
+
+	if (!uuid_valid(id)) {
+		render_error(req, 404, "There is no such offering.");
+		return;
+	}
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	offering = offering_or_404(req, db, id);
+	if (offering)
+		render_edit(req, 200, offering, NULL);
+}
+
+/* POST /offerings/{id}: name, description and status (active|inactive) together. */
+void
+web_offerings_update(struct request *req)
+{
+	const char *id = req_param(req, "id");
+	const char *status = req_form(req, "status");
+	char *name, *description;
+	json_t *errors = json_object(), *offering;
+	db_conn *db = req_db(req);
+	enum offerings_result r = OFFERINGS_ERROR;
+
+	if (!uuid_valid(id)) {
+		json_decref(errors);
+		render_error(req, 404, "There is no such offering.");
+		return;
+	}
+	read_form(req, &name, &description, errors);
+	if (!status || (strcmp(status, "active") != 0 && strcmp(status, "inactive") != 0))
+		json_object_set_new(errors, "status", json_string("Choose active or inactive."));
+	if (!db) {
+		render_db_error(req, NULL);
+		goto out;
+	}
+	if (json_object_size(errors) == 0) {
+		r = offerings_update(db, session_user(req)->id, id, name, description, status);
+		if (r == OFFERINGS_OK) {
+			buf loc = BUF_INIT;
+
+			buf_printf(&loc, "/offerings/%s", id);
+			session_flash(req, "success", "Offering saved.");
+			resp_redirect(req, loc.data);
+			buf_free(&loc);
+			goto out;
+		}
+		if (r == OFFERINGS_NAME_TAKEN)
+			json_object_set_new(errors, "name",
+					    json_string("Another offering already has this name."));
+	}
+	if (r == OFFERINGS_ERROR && json_object_size(errors) == 0) {
+		render_db_error(req, db);
+		goto out;
+	}
+	offering = offering_or_404(req, db, id);
+	if (!offering)
+		goto out;
+	/* what was typed comes back, beside its message */
+	{
+		const char *raw_name = req_form(req, "name"), *raw_desc = req_form(req, "description");
+
+		if (raw_name && text_valid(raw_name))
+			json_object_set_new(offering, "name", json_string(raw_name));
+		if (raw_desc && text_valid(raw_desc))
+			json_object_set_new(offering, "description", json_string(raw_desc));
+		if (!json_object_get(errors, "status"))
+			json_object_set_new(offering, "status", json_string(status));
+	}
+	render_edit(req, 422, offering, errors);
 out:
 	free(name);
 	free(description);
@@ -177,8 +318,8 @@ render_index(struct request *req, unsigned status, db_conn *db, const char *q, j
 		return;
 	}
 	n = json_array_size(list);
-	snprintf(count, sizeof count, "%zu %s%s", n, n == 1 ? "offering" : "offerings",
-		 q ? (n == 1 ? " matches" : " match") : "");
+	listing_count_text((long long)n, 0, "offering", "offerings", q != NULL, count,
+			   sizeof count);
 	vm = json_pack("{s:s, s:s, s:o, s:b, s:b, s:s, s:s, s:b}", "title", "Offerings", "q",
 		       q ? q : "", "offerings", list, "has_offerings", n > 0, "filtered", q != NULL,
 		       "total_text", count, "return_to", status == 200 ? back : "/offerings",

@@ -42,6 +42,8 @@ const struct route routes_table[] = {
 	{"GET", "/admin/users/new", H(web_admin_users_new), ACCESS_PERMISSION, "users.manage", 0},
 	{"GET", "/admin/users/{id}", H(web_admin_users_show), ACCESS_PERMISSION, "users.manage", 0},
 	{"POST", "/admin/users/{id}", H(web_admin_users_update), ACCESS_PERMISSION, "users.manage", 0},
+	{"GET", "/admin/users/{id}/deactivate", H(web_admin_users_deactivate_confirm),
+	 ACCESS_PERMISSION, "users.manage", 0},
 	{"POST", "/admin/users/{id}/deactivate", H(web_admin_users_deactivate), ACCESS_PERMISSION,
 	 "users.manage", 0},
 	{"POST", "/admin/users/{id}/reactivate", H(web_admin_users_reactivate), ACCESS_PERMISSION,
@@ -77,6 +79,8 @@ const struct route routes_table[] = {
 	 "segments.archive", 0},
 	{"GET", "/offerings", H(web_offerings_index), ACCESS_SIGNED_IN, NULL, 0},
 	{"POST", "/offerings", H(web_offerings_create), ACCESS_PERMISSION, "offerings.create", 0},
+	{"GET", "/offerings/{id}", H(web_offerings_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/offerings/{id}", H(web_offerings_update), ACCESS_PERMISSION, "offerings.edit", 0},
 
 	/* uploads, import progress, error reports and correction (web/imports.c); the
 	 * literal /imports/companies/… and /imports/contacts/… paths come before the

@@ -38,6 +38,7 @@ void web_admin_users_new(struct request *req);
 void web_admin_users_create(struct request *req);
 void web_admin_users_show(struct request *req);
 void web_admin_users_update(struct request *req);
+void web_admin_users_deactivate_confirm(struct request *req);
 void web_admin_users_deactivate(struct request *req);
 void web_admin_users_reactivate(struct request *req);
 void web_admin_grants_show(struct request *req);
@@ -65,6 +66,8 @@ void web_segments_archive(struct request *req);
 void web_segments_unarchive(struct request *req);
 void web_offerings_index(struct request *req);
 void web_offerings_create(struct request *req);
+void web_offerings_show(struct request *req);
+void web_offerings_update(struct request *req);
 
 /* web/imports.c */
 void web_imports_list(struct request *req);

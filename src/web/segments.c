@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/format.h"
 #include "core/url.h"
 #include "core/render.h"
 #include "core/uuid.h"
@@ -30,6 +31,7 @@
 #include "domain/offerings.h"
 #include "domain/segments.h"
 #include "domain/validate.h"
+#include "web/listing.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -104,15 +106,14 @@ web_segments_list(struct request *req)
 		char text[96];
 		buf url = BUF_INIT;
 
-		if (filtered)
-			snprintf(text, sizeof text, "%lld %s", (long long)total,
-				 total == 1 ? "segment matches" : "segments match");
-		else
-			snprintf(text, sizeof text, "%lld %s", (long long)total,
-				 total == 1 ? "segment" : "segments");
-		json_object_set_new(vm, "total_text", json_string(text));
+		json_object_set_new(vm, "total_text",
+				    json_string(listing_count_text(total, 0, "segment", "segments",
+								   filtered, text, sizeof text)));
 		if (hidden > 0) {
-			snprintf(text, sizeof text, "%lld archived %s hidden", (long long)hidden,
+			char num[32];
+
+			snprintf(text, sizeof text, "%s archived %s hidden",
+				 format_count(hidden, num, sizeof num),
 				 hidden == 1 ? "segment" : "segments");
 			json_object_set_new(vm, "archived_hidden_text", json_string(text));
 			list_url(&url, q, 1, NULL);

@@ -180,7 +180,10 @@ describe('users and grants admin', () => {
     const { page } = admin;
     await page.goto(`${server.baseURL}/admin/users?q=${encodeURIComponent(RESEARCHER.email)}`);
     await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: new RegExp(RESEARCHER.name) }).click()]);
-    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Deactivate user' }).click()]);
+    // it asks first (issue 13), in a dialog
+    await page.getByRole('link', { name: 'Deactivate user…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Deactivate ${RESEARCHER.name}?` });
+    await Promise.all([page.waitForNavigation(), dialog.getByRole('button', { name: `Deactivate ${RESEARCHER.name}` }).click()]);
     assert.match(await page.locator('#flash').textContent(), /deactivated/);
     assert.equal(await page.getByRole('button', { name: 'Reactivate user' }).count(), 1);
     assert.match(await page.getByRole('region', { name: 'Activity' }).textContent(), /deactivated/);

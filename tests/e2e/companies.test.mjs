@@ -461,6 +461,8 @@ describe('companies and the approval queue', { timeout: 900_000 }, () => {
     if (dupQueue.length) findings.push(`queue + panel: duplicate ids ${dupQueue.join(', ')}`);
     await page.keyboard.press('a');
     await page.locator(`#queue-${p}`).waitFor({ state: 'detached' });
+    // the panel follows the focus to the next company in the queue (issue 13)
+    await page.locator(`#panel .company-panel[data-company="${q}"]`).waitFor();
     assert.equal((await companyJSON(page, server.baseURL, p)).status, 'approved');
     if (await panelOffersApprove(p)) findings.push('queue: after "a" the open side panel still shows the company as pending, with Approve and Reject');
 

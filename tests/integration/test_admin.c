@@ -629,12 +629,51 @@ test_last_admin_is_kept(void **state)
 	p[0] = admin_id;
 	researcher = role_id("Researcher");
 
+	/* Nobody deactivates themself: another Admin has to (issue 13). */
 	form_add(&body, "csrf_token", admin.csrf);
 	snprintf(path, sizeof path, "/admin/users/%s/deactivate", admin_id);
 	request(&admin, "POST", path, body.data, &r);
 	assert_int_equal(r.status, 409);
-	assert_non_null(strstr(r.body.data, "last active Admin"));
+	assert_non_null(strstr(r.body.data, "deactivate your own account"));
 	itest_resp_free(&r);
+	assert_int_equal(sql_count("SELECT count(*) FROM users WHERE id = $1 AND is_active", 1, p),
+			 1);
+	/* The confirmation page says so too, and offers no button. */
+	request(&admin, "GET", path, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "deactivate your own account"));
+	assert_null(strstr(r.body.data, "action=\"/admin/users/"));
+	itest_resp_free(&r);
+	/* Someone else (any holder of users.manage) is refused for the last active Admin… */
+	{
+		db_conn *c = db_connect(itest_conninfo());
+		char *other = sql_value("SELECT id FROM users WHERE email <> '" ADMIN_EMAIL
+					"' ORDER BY created_at LIMIT 1",
+					0, NULL);
+
+		assert_non_null(c);
+		assert_non_null(other);
+		assert_int_equal(users_deactivate(c, other, admin_id), USERS_LAST_ADMIN);
+		db_close(c);
+		free(other);
+	}
+	/* … and the database refuses it whoever asks, deactivation or role removal alike. */
+	{
+		PGresult *res = PQexecParams(pg, "UPDATE users SET is_active = false WHERE id = $1",
+					     1, NULL, p, NULL, NULL, 0);
+
+		assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+		assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "SP007");
+		PQclear(res);
+		res =
+		    PQexecParams(pg,
+				 "DELETE FROM user_roles WHERE user_id = $1 AND role_id = (SELECT "
+				 "id FROM roles WHERE name = 'Admin')",
+				 1, NULL, p, NULL, NULL, 0);
+		assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+		assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "SP007");
+		PQclear(res);
+	}
 	assert_int_equal(sql_count("SELECT count(*) FROM users WHERE id = $1 AND is_active", 1, p),
 			 1);
 
@@ -673,12 +712,13 @@ test_last_admin_is_kept(void **state)
 		assert_int_equal(r.status, 303);
 		itest_resp_free(&r);
 		/* … and once it has, admin@example.com is the last one again. */
-		snprintf(path, sizeof path, "/admin/users/%s/deactivate", admin_id);
-		buf_reset(&b2);
-		form_add(&b2, "csrf_token", admin.csrf);
-		request(&admin, "POST", path, b2.data, &r);
-		assert_int_equal(r.status, 409);
-		itest_resp_free(&r);
+		{
+			db_conn *c = db_connect(itest_conninfo());
+
+			assert_non_null(c);
+			assert_int_equal(users_deactivate(c, second, admin_id), USERS_LAST_ADMIN);
+			db_close(c);
+		}
 		buf_free(&b2);
 		free(second);
 	}

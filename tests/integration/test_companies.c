@@ -848,16 +848,14 @@ test_reject_needs_a_reason(void **state)
 		assert_column(id, "status", "pending");
 		assert_column(id, "rejection_reason", NULL);
 	}
-	/* the plain form says it too, and the company stays pending */
-	assert_int_equal(decide(&ada, id, "reject", "", AS_HTML, &r), 303);
-	{
-		char *flash = itest_cookie(&r, "spanner_flash");
-
-		assert_non_null(flash);
-		url_decode(flash);
-		assert_contains(flash, "Give a reason for the rejection.");
-		free(flash);
-	}
+	/*
+	 * the plain form says it too, beside the reason field of the reject form shown
+	 * again open (issue 13), and the company stays pending
+	 */
+	assert_int_equal(decide(&ada, id, "reject", "", AS_HTML, &r), 422);
+	assert_contains(r.body.data, "<details class=\"reject-box\" open>");
+	assert_contains(r.body.data, "class=\"field-error\" id=\"reason-panel-");
+	assert_contains(r.body.data, "Give a reason for the rejection.");
 	itest_resp_free(&r);
 	/* an over-long reason is refused as well */
 	memset(big, 'x', 5001);
@@ -1354,7 +1352,10 @@ export_rows(const struct client *cl, const char *query)
 	assert_non_null(type);
 	assert_int_equal(strncmp(type, "text/csv", 8), 0);
 	free(type);
-	rows = csv_parse(r.body.data ? r.body.data : "", r.body.len);
+	/* Excel needs the byte order mark to read the file as UTF-8 */
+	assert_true(r.body.len >= 3);
+	assert_memory_equal(r.body.data, "\xEF\xBB\xBF", 3);
+	rows = csv_parse(r.body.data + 3, r.body.len - 3);
 	itest_resp_free(&r);
 	header = json_array_get(rows, 0);
 	assert_non_null(header);
@@ -1523,11 +1524,16 @@ test_export_equals_list(void **state)
 		      1, p) >= 17);
 }
 
+/*
+ * Cells a spreadsheet would run as a formula get an apostrophe; plain numbers
+ * and phone numbers ("-3", "+1 555 0100") stay exactly as stored, so the file
+ * still imports back to the same values.
+ */
 static void
 test_export_neutralises_formulas(void **state)
 {
-	static const char *const risky[] = {"=cmd|' /C calc'!A0", "+1", "-2", "@SUM(1)",
-					    "=HYPERLINK(\"http://evil.example\")"};
+	static const char *const risky[] = {"=cmd|' /C calc'!A0", "+1 Holdings", "-2 Ventures",
+					    "@SUM(1)", "=HYPERLINK(\"http://evil.example\")"};
 	char seg[37], ids[5][37], query[64];
 	json_t *rows, *row;
 	size_t i, k, width;
@@ -1560,14 +1566,12 @@ test_export_neutralises_formulas(void **state)
 			found = 1;
 			snprintf(want, sizeof want, "'%s", stored);
 			assert_string_equal(json_string_value(json_array_get(row, 0)), want);
-			/* the other cells that start like a formula are neutralised too */
-			for (size_t c = 0; c + 1 < width; c++) {
-				const char *cell = json_string_value(json_array_get(row, c));
-
-				if (cell[0] && strchr("=+-@", cell[0]))
-					fail_msg("export cell %zu of %s starts with '%c': %s", c,
-						 stored, cell[0], cell);
-			}
+			assert_string_equal(json_string_value(json_array_get(row, 3)),
+					    "+44 20 7946 0000"); /* Company Phone */
+			assert_string_equal(json_string_value(json_array_get(row, 6)),
+					    "'=1+2"); /* Company Industry */
+			assert_string_equal(json_string_value(json_array_get(row, 9)),
+					    "-3"); /* City */
 		}
 		assert_true(found);
 		free(stored);

@@ -1119,7 +1119,31 @@ test_welcome_link_sets_first_password(void **state)
 	itest_resp_free(&r);
 	assert_int_equal(reset_post(token, pw, pw, session, NULL), 303);
 	assert_int_equal(strlen(session), 64);
-	assert_int_equal(sign_in(email, pw, NULL), 303);
+	/* The link signed them in: the Users page shows it, and home greets a first visit. */
+	{
+		const char *p[1] = {id};
+		char cookie[100];
+
+		assert_int_equal(
+		    itest_sql_count("SELECT count(*) FROM users WHERE id = $1 AND last_login_at IS NOT NULL",
+			      1, p),
+		    1);
+		snprintf(cookie, sizeof cookie, "spanner_session=%s", session);
+		http_get("/", cookie, &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body.data, "Welcome, Zoë Ångström"));
+		assert_null(strstr(r.body.data, "Welcome back"));
+		itest_resp_free(&r);
+	}
+	assert_int_equal(sign_in(email, pw, session), 303);
+	{
+		char cookie[100];
+
+		snprintf(cookie, sizeof cookie, "spanner_session=%s", session);
+		http_get("/", cookie, &r);
+		assert_non_null(strstr(r.body.data, "Welcome back, Zoë Ångström"));
+		itest_resp_free(&r);
+	}
 	free(link);
 }
 
