@@ -12,7 +12,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
-DEB_PACKAGES := gcc clang make pkg-config libc6-dev kore libssl-dev libpq-dev libcsv-dev \
+DEB_PACKAGES := gcc clang libclang-rt-14-dev make pkg-config libc6-dev kore libssl-dev libpq-dev libcsv-dev \
 	libargon2-dev libjansson-dev libcmocka-dev libcurl4-gnutls-dev postgresql-15 \
 	nodejs npm chromium fonts-liberation python3-aiosmtpd wrk openssl curl ca-certificates procps \
 	nginx-light
@@ -41,6 +41,7 @@ CTL_SRC := src/ctl.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 REL_OBJ := $(LIB_SRC:%.c=build/release/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
@@ -49,11 +50,15 @@ MOD_ASAN_OBJ := $(MOD_SRC:%.c=build/asan/%.o)
 SUPPORT_OBJ := $(TEST_SUPPORT:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=build/tests/integration/%)
+# libFuzzer harnesses: clang, with the library instrumented for coverage, ASan and UBSan.
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 # Keep test objects between runs (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: symbols-check build run stop-db test deps deps-debian deps-npm clang-check format clean bench unit integration e2e
+.PHONY: symbols-check build run stop-db test deps deps-debian deps-npm clang-check format clean bench unit integration e2e fuzz
 
 build: deps build/spanner.so build/spanner-asan.so build/spanner-ctl assets/vendor/htmx.min.js
 
@@ -86,6 +91,19 @@ build/asan/%.o: %.c | deps-debian
 	@mkdir -p $(dir $@)
 	@echo "  CC asan $<"
 	@$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(KORE_CFLAGS) $(PKG_CFLAGS) -Itests/support -MMD -MP -c $< -o $@
+
+build/fuzz/%.o: %.c | deps-debian
+	@mkdir -p $(dir $@)
+	@echo "  CC fuzz $<"
+	@clang $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(KORE_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/libspanner.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/bin/%: build/fuzz/tests/fuzz/%.o build/fuzz/libspanner.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 build/release/libspanner.a: $(REL_OBJ)
 	@rm -f $@
@@ -122,7 +140,7 @@ build/tests/integration/%: build/asan/tests/integration/%.o $(SUPPORT_OBJ) build
 
 # Compiles everything with the other compiler too: no warnings under gcc and clang.
 clang-check: | deps-debian
-	@for f in $(LIB_SRC) $(MOD_SRC) $(CTL_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT); do \
+	@for f in $(LIB_SRC) $(MOD_SRC) $(CTL_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT) $(FUZZ_SRC); do \
 		clang $(BASE_CFLAGS) $(KORE_CFLAGS) $(PKG_CFLAGS) -Itests/support -fsyntax-only $$f || exit 1; \
 	done
 	@echo "clang: no warnings"
@@ -147,8 +165,13 @@ symbols-check: build/spanner.so | deps-debian
 	if [ -n "$$clash" ]; then echo "module symbols that kore also defines: $$clash"; exit 1; fi
 	@echo "symbols: none shared with kore"
 
-test: build clang-check symbols-check $(UNIT_BIN) $(INTEG_BIN)
+test: build clang-check symbols-check $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN)
 	@tests/run-all
+
+# Each harness for FUZZ_SECONDS (default 600) on a corpus kept in build/fuzz/corpus;
+# `make test` runs them for 30 s each.
+fuzz: $(FUZZ_BIN)
+	@tests/fuzz/run $${FUZZ_SECONDS:-600}
 
 unit: $(UNIT_BIN)
 	@tests/run-all unit
@@ -163,7 +186,7 @@ bench: build
 	@bench/run
 
 format:
-	clang-format -i $(LIB_SRC) $(MOD_SRC) $(CTL_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT) $(wildcard src/*/*.h tests/support/*.h)
+	clang-format -i $(LIB_SRC) $(MOD_SRC) $(CTL_SRC) $(UNIT_SRC) $(INTEG_SRC) $(TEST_SUPPORT) $(FUZZ_SRC) $(wildcard src/*/*.h tests/support/*.h)
 
 clean:
 	rm -rf build

@@ -131,6 +131,7 @@ static void http_restore_fields(struct http_request *kreq, const char *ct, int c
 static void http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells,
 				  int *nul);
 static void http_read_urlencoded_body(struct http_request *kreq, int cells, int *nul);
+static void http_form_pair(void *ctx, char *name, char *value);
 static void http_add_kept(struct http_request *kreq, struct kv *kept, size_t nkept);
 static void http_run_orphan(struct request *r);
 static int http_task_entry(struct kore_task *t);
@@ -426,48 +427,49 @@ http_walk_multipart(struct http_request *kreq, const char *ct, int cells, int *n
  * name or value that decodes to a NUL byte is dropped and the request marked
  * (nul_input): it is refused with a 400, never stored cut short.
  */
+struct http_form_walk {
+	struct http_request *kreq;
+	u_int8_t method;
+	int qs;
+	int cells;
+};
+
+/* One decoded pair: kept when kore.conf declares it for this method and it passes its validator. */
+static void
+http_form_pair(void *ctx, char *name, char *value)
+{
+	struct http_form_walk *w = ctx;
+	struct kore_handler_params *p;
+	int ok = 0;
+
+	TAILQ_FOREACH(p, &w->kreq->hdlr->params, list)
+	{
+		if (!w->qs != !(p->flags & KORE_PARAMS_QUERY_STRING) || p->method != w->method ||
+		    strcmp(p->name, name))
+			continue;
+		ok = !*value || kore_validator_check(w->kreq, p->validator, value) == KORE_RESULT_OK;
+		break;
+	}
+	if (!ok && !(w->cells && !w->qs && http_is_cell_name(name, strlen(name))))
+		return;
+	{
+		struct http_arg *a = kore_malloc(sizeof *a);
+
+		a->name = kore_strdup(name);
+		a->s_value = kore_strdup(value);
+		TAILQ_INSERT_TAIL(&w->kreq->arguments, a, list);
+	}
+}
+
 static void
 http_parse_urlencoded(struct http_request *kreq, char *data, int qs, int cells, int *nul)
 {
-	u_int8_t method = kreq->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET : kreq->method;
-	char *pair, *save = NULL;
+	struct http_form_walk w = {kreq, kreq->method == HTTP_METHOD_HEAD ? HTTP_METHOD_GET
+									   : kreq->method,
+				   qs, cells};
 
-	for (pair = strtok_r(data, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
-		struct kore_handler_params *p;
-		char *value = strchr(pair, '=');
-		size_t vlen;
-		int ok = 0;
-
-		if (value)
-			*value++ = '\0';
-		else
-			value = pair + strlen(pair);
-		if (url_decode(pair) != strlen(pair) ||
-		    (vlen = url_decode(value)) != strlen(value)) {
-			*nul = 1;
-			continue;
-		}
-		if (!*pair)
-			continue;
-		TAILQ_FOREACH(p, &kreq->hdlr->params, list)
-		{
-			if (!qs != !(p->flags & KORE_PARAMS_QUERY_STRING) || p->method != method ||
-			    strcmp(p->name, pair))
-				continue;
-			ok = !*value ||
-			     kore_validator_check(kreq, p->validator, value) == KORE_RESULT_OK;
-			break;
-		}
-		if (!ok && !(cells && !qs && http_is_cell_name(pair, strlen(pair))))
-			continue;
-		{
-			struct http_arg *a = kore_malloc(sizeof *a);
-
-			a->name = kore_strdup(pair);
-			a->s_value = kore_strdup(value);
-			TAILQ_INSERT_TAIL(&kreq->arguments, a, list);
-		}
-	}
+	if (url_form_each(data, http_form_pair, &w) > 0)
+		*nul = 1;
 }
 
 static void

@@ -44,6 +44,14 @@
 /* Partials may recurse (trees of comments); a template that recurses without
  * end must not take the server's stack with it. */
 #define PARTIAL_DEPTH_MAX 100
+/*
+ * And a template whose partials or sections multiply (two self-references a
+ * level, or sections nested over the same list) must not take the CPU and
+ * memory either: a rendering stops, failed, past this many nodes visited or
+ * this much output. Our largest page visits a few thousand nodes.
+ */
+#define RENDER_STEPS_MAX 10000000
+#define RENDER_OUTPUT_MAX (64u << 20)
 /* tmpl_set_load_dir follows symlinks; this stops a link to a parent folder. */
 #define DIR_DEPTH_MAX 16
 
@@ -126,6 +134,8 @@ struct render {
 	buf indent;	    /* indentation of the enclosing standalone partials, outermost first */
 	size_t indent_from; /* an inline partial starts over: only indent[from..len] applies */
 	int depth;	    /* of partials */
+	long steps;	    /* nodes visited, against RENDER_STEPS_MAX */
+	int failed;	    /* a limit was reached: the output is incomplete */
 };
 
 static struct node *list_push(struct nodelist *l);
@@ -249,7 +259,7 @@ tmpl_exists(const tmpl_set *s, const char *name)
 int
 tmpl_render(const tmpl_set *s, const char *name, json_t *ctx, buf *out)
 {
-	struct render r = {s, out, BUF_INIT, 0, 0};
+	struct render r = {s, out, BUF_INIT, 0, 0, 0, 0};
 	struct ctx top = {ctx, NULL};
 	const struct tmpl *t = set_find(s, name);
 
@@ -257,7 +267,7 @@ tmpl_render(const tmpl_set *s, const char *name, json_t *ctx, buf *out)
 		return -1;
 	render_list(&r, &t->root, &top);
 	buf_free(&r.indent);
-	return 0;
+	return r.failed ? -1 : 0;
 }
 
 static int
@@ -664,7 +674,11 @@ render_list(struct render *r, const struct nodelist *l, const struct ctx *c)
 	json_t *v;
 	size_t i, k;
 
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; i < l->n && !r->failed; i++) {
+		if (++r->steps > RENDER_STEPS_MAX || r->out->len > RENDER_OUTPUT_MAX) {
+			r->failed = 1;
+			return;
+		}
 		n = &l->v[i];
 		if (n->bol)
 			render_indent(r);
@@ -682,7 +696,7 @@ render_list(struct render *r, const struct nodelist *l, const struct ctx *c)
 				break;
 			inner.up = c;
 			if (json_is_array(v)) {
-				for (k = 0; k < json_array_size(v); k++) {
+				for (k = 0; k < json_array_size(v) && !r->failed; k++) {
 					inner.v = json_array_get(v, k);
 					render_list(r, &n->body, &inner);
 				}

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 
 void
 url_encode(buf *out, const char *s)
@@ -59,4 +60,27 @@ url_is_local_path(const char *s)
 		if (*p <= 0x20 || *p >= 0x7f || *p == '\\')
 			return 0;
 	return 1;
+}
+
+size_t
+url_form_each(char *data, url_pair_fn fn, void *ctx)
+{
+	char *pair, *save = NULL;
+	size_t nul = 0;
+
+	for (pair = strtok_r(data, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		char *value = strchr(pair, '=');
+
+		if (value)
+			*value++ = '\0';
+		else
+			value = pair + strlen(pair);
+		if (url_decode(pair) != strlen(pair) || url_decode(value) != strlen(value)) {
+			nul++;
+			continue;
+		}
+		if (*pair)
+			fn(ctx, pair, value);
+	}
+	return nul;
 }

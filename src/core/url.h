@@ -20,4 +20,14 @@ size_t url_decode(char *s);
  */
 int url_is_local_path(const char *s);
 
+typedef void (*url_pair_fn)(void *ctx, char *name, char *value);
+/*
+ * Splits an application/x-www-form-urlencoded string (a query string or a
+ * form body) in place into decoded pairs and calls fn for each with a
+ * non-empty name ("a" without "=" is a = ""). A pair whose name or value
+ * decodes to a NUL byte is skipped, never cut short: the return value counts
+ * them (0: none).
+ */
+size_t url_form_each(char *data, url_pair_fn fn, void *ctx);
+
 #endif

@@ -436,6 +436,43 @@ test_partial_recursion_limit(void **state)
 	tmpl_set_free(s);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_template: a template naming itself twice doubles
+ * at every level, 2^100 renderings under the depth limit alone; sections
+ * nested over the same list multiply the same way. The rendering stops,
+ * failed (-1), in bounded time and memory.
+ */
+static void
+test_runaway_rendering_stops(void **state)
+{
+	tmpl_set *s = tmpl_set_new();
+	json_t *ctx = json_pack("{s:[i,i,i,i,i,i,i,i,i,i]}", "a", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+	buf out = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(tmpl_set_add(s, "twice", "{{>twice}}{{>twice}}", NULL, 0), 0);
+	assert_int_equal(tmpl_render(s, "twice", NULL, &out), -1);
+	assert_int_equal(tmpl_set_add(s, "fat", "xxxxxxxxxxxxxxxx{{>fat}}{{>fat}}", NULL, 0), 0);
+	assert_int_equal(tmpl_render(s, "fat", NULL, &out), -1);
+	assert_true(out.len <= (64u << 20) + 4096);
+	out.len = 0;
+	assert_int_equal(
+	    tmpl_set_add(s, "nest",
+			 "{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}{{#a}}.{{/a}}{{/a}}"
+			 "{{/a}}{{/a}}{{/a}}{{/a}}{{/a}}{{/a}}",
+			 NULL, 0),
+	    0);
+	assert_int_equal(tmpl_render(s, "nest", ctx, &out), -1);
+	/* an ordinary rendering is untouched by the limits */
+	out.len = 0;
+	assert_int_equal(tmpl_set_add(s, "ok", "{{#a}}{{.}}{{/a}}", NULL, 0), 0);
+	assert_int_equal(tmpl_render(s, "ok", ctx, &out), 0);
+	assert_int_equal(out.len, 11);
+	buf_free(&out);
+	json_decref(ctx);
+	tmpl_set_free(s);
+}
+
 static void
 test_load_dir(void **state)
 {
@@ -584,6 +621,7 @@ main(void)
 	    cmocka_unit_test(test_unknown_template),
 	    cmocka_unit_test(test_nested_partial_indent),
 	    cmocka_unit_test(test_partial_recursion_limit),
+	    cmocka_unit_test(test_runaway_rendering_stops),
 	    cmocka_unit_test(test_load_dir),
 	    cmocka_unit_test(test_load_dir_errors),
 	    cmocka_unit_test(test_concurrent),
