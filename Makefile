@@ -58,7 +58,7 @@ FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 # Keep test objects between runs (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: symbols-check build run stop-db test deps deps-debian deps-npm clang-check format clean bench unit integration e2e fuzz
+.PHONY: symbols-check build run stop-db backup restore test deps deps-debian deps-npm clang-check format clean bench unit integration e2e fuzz
 
 build: deps build/spanner.so build/spanner-asan.so build/spanner-ctl assets/vendor/htmx.min.js
 
@@ -151,6 +151,18 @@ clang-check: | deps-debian
 
 run: build
 	@scripts/run-server
+
+# A consistent pg_dump of the database in use (embedded or `database`), into FILE
+# or var/backups/spanner-<UTC time>.dump.
+backup: build/spanner-ctl
+	@mkdir -p var/backups
+	@build/spanner-ctl --backup "$${FILE:-var/backups/spanner-$$(date -u +%Y%m%d-%H%M%S).dump}"
+
+# FILE into a fresh database: the embedded cluster of an empty SPANNER_VAR_DIR (move
+# var/ aside first, or name another one), or an empty external `database`.
+restore: build/spanner-ctl
+	@[ -n "$(FILE)" ] || { echo "usage: make restore FILE=var/backups/….dump" >&2; exit 2; }
+	@build/spanner-ctl --restore "$(FILE)" >/dev/null && echo "restored $(FILE)"
 
 stop-db: build/spanner-ctl
 	build/spanner-ctl --stop-db

@@ -377,6 +377,20 @@ pgembed_drop(const struct config *cfg)
 }
 
 int
+pgembed_tool(const struct config *cfg, const char *tool, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (pgembed_find_bindir(cfg, dir, sizeof dir) != 0)
+		return -1;
+	if ((size_t)snprintf(out, len, "%s/%s", dir, tool) >= len || access(out, X_OK) != 0) {
+		log_error("database: %s is not in %s", tool, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
 pgembed_created(void)
 {
 	return pgembed_created_flag;

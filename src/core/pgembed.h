@@ -18,6 +18,8 @@ char *pgembed_start(const struct config *cfg);
 int pgembed_stop(const struct config *cfg);
 /* Stops the embedded cluster and deletes its data: the tests' throw-away database. */
 int pgembed_drop(const struct config *cfg);
+/* Where PostgreSQL's program tool (pg_dump, pg_restore …) is: pg_bindir or the search. 0 or -1. */
+int pgembed_tool(const struct config *cfg, const char *tool, char *out, size_t len);
 /* 1 when the cluster under var_dir was created by this call (a new database). */
 int pgembed_created(void);
 
