@@ -18,38 +18,28 @@
 #include "core/uuid.h"
 #include "domain/audit.h"
 #include "domain/companies.h"
+#include "domain/contacts.h"
 #include "domain/validate.h"
+#include "web/approvals.h"
 #include "web/listing.h"
 #include "web/routes.h"
 #include "web/session.h"
 
 #define COMPANIES_PAGE 50
-
-struct export_state {
-	db_conn *db;
-	buf pending;
-	size_t sent;
-	int header_done;
-	int finished;
-};
+#define COMPANY_CONTACTS_SHOWN 20 /* on the company panel */
 
 static const char *nonempty(const char *s);
 static void filter_from_request(struct request *req, struct companies_filter *f, int queue);
 static void filter_query(const struct companies_filter *f, int queue, buf *out);
 static json_t *filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *base,
 			 int with_options);
-static json_t *options_selected(json_t *list, const char *selected);
 static json_t *new_form_fields(struct request *req, json_t *errors);
-static const char *form_get(void *ctx, const char *column);
 static void list_page(struct request *req, int queue);
 static json_t *company_or_404(struct request *req, db_conn *db, const char *id);
 static void render_company(struct request *req, unsigned status, const char *tmpl, json_t *co,
 			   json_t *errors, json_t *input);
 static void reject_form_again(struct request *req, const char *msg, const char *id);
 static void decided(struct request *req, enum companies_result r, const char *msg, const char *id);
-static const char *safe_return(const char *to, const char *fallback);
-static ssize_t export_fill(void *cls, char *out, size_t max);
-static void export_done(void *cls);
 
 static const char *
 nonempty(const char *s)
@@ -95,22 +85,6 @@ filter_query(const struct companies_filter *f, int queue, buf *out)
 	listing_query(out, kv, sizeof kv / sizeof kv[0]);
 }
 
-static json_t *
-options_selected(json_t *list, const char *selected)
-{
-	size_t i;
-	json_t *o;
-
-	json_array_foreach(list, i, o)
-	{
-		const char *id = json_string_value(json_object_get(o, "id"));
-
-		json_object_set_new(o, "selected",
-				    json_boolean(selected && id && !strcmp(id, selected)));
-	}
-	return list;
-}
-
 /*
  * The filter bar's view model. with_options 0 (the rows of a next page) skips
  * the segment and researcher pick lists: two queries the rows do not show.
@@ -139,9 +113,9 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_object_set_new(vm, "deactivated", json_boolean(f->show_inactive));
 	json_object_set_new(vm, "statuses", st);
 	json_object_set_new(vm, "segments",
-			    options_selected(segments ? segments : json_array(), f->segment_id));
+			    listing_options_selected(segments ? segments : json_array(), f->segment_id));
 	json_object_set_new(vm, "researchers",
-			    options_selected(creators ? creators : json_array(), f->created_by));
+			    listing_options_selected(creators ? creators : json_array(), f->created_by));
 	json_object_set_new(vm, "active",
 			    json_boolean(f->q || f->segment_id || (f->status && !queue) ||
 					 f->created_by || f->from || f->to || f->batch_id ||
@@ -160,7 +134,7 @@ list_page(struct request *req, int queue)
 	struct listing l;
 	const char *problem;
 	char *next = NULL;
-	json_t *rows, *vm, *filters;
+	json_t *rows, *vm, *filters, *tabs = NULL;
 	db_conn *db;
 	buf q = BUF_INIT;
 	const char *base = queue ? "/approvals/companies" : "/companies";
@@ -197,7 +171,8 @@ list_page(struct request *req, int queue)
 	}
 	/* the next page of an infinite scroll wants only its rows, and no count */
 	rows_only = req_is_htmx(req) && f.after;
-	if (!rows_only && (total = companies_count(db, &f, &capped)) < 0) {
+	if (!rows_only && ((total = companies_count(db, &f, &capped)) < 0 ||
+			   (queue && !(tabs = approvals_tabs(db, "companies"))))) {
 		json_decref(rows);
 		free(next);
 		render_db_error(req, db);
@@ -220,6 +195,8 @@ list_page(struct request *req, int queue)
 		       f.after == NULL);
 	json_object_set(vm, "next_url", json_object_get(json_object_get(vm, "list"), "next_url"));
 	json_object_set_new(vm, "empty", json_boolean(json_array_size(rows) == 0 && !f.after));
+	if (tabs)
+		json_object_set_new(vm, "tabs", tabs);
 	if (problem)
 		json_object_set_new(vm, "filter_error", json_string(problem));
 	free(next);
@@ -245,52 +222,18 @@ web_approvals_companies(struct request *req)
 
 /* ---------------------------------------------------------------- export */
 
-static ssize_t
-export_fill(void *cls, char *out, size_t max)
+static int
+export_open(db_conn *tx, const void *filter)
 {
-	struct export_state *st = cls;
-	size_t n;
-
-	while (st->sent == st->pending.len && !st->finished) {
-		int rows;
-
-		buf_reset(&st->pending);
-		st->sent = 0;
-		rows = companies_export_fetch(st->db, &st->pending, &st->header_done);
-		if (rows < 0) {
-			log_error("companies: export stopped: %s", db_error_message(st->db));
-			return -1; /* the client sees a cut file rather than a silent one */
-		}
-		if (rows == 0) {
-			st->finished = 1;
-			db_commit(st->db);
-		}
-	}
-	if (st->sent == st->pending.len)
-		return -1;
-	n = st->pending.len - st->sent;
-	if (n > max)
-		n = max;
-	memcpy(out, st->pending.data + st->sent, n);
-	st->sent += n;
-	return (ssize_t)n;
-}
-
-static void
-export_done(void *cls)
-{
-	struct export_state *st = cls;
-
-	buf_free(&st->pending);
-	free(st);
+	return companies_export_open(tx, filter);
 }
 
 void
 web_companies_export(struct request *req)
 {
+	static const struct listing_export e = {"company", "companies.csv", export_open,
+						companies_export_fetch};
 	struct companies_filter f;
-	struct export_state *st;
-	db_conn *db = req_db(req);
 	buf q = BUF_INIT;
 	const char *problem;
 
@@ -302,36 +245,12 @@ web_companies_export(struct request *req)
 		render_error(req, 400, problem);
 		return;
 	}
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
 	filter_query(&f, 0, &q);
-	/* The export is audited before it streams: a cut download still happened. */
-	if (db_begin(db) != 0 ||
-	    audit_record(db, session_user(req)->id, "export", "company", NULL,
-			 json_pack("{s:s}", "filters", q.data ? q.data : "")) != 0 ||
-	    db_commit(db) != 0 || db_begin(db) != 0 || companies_export_open(db, &f) != 0) {
-		buf_free(&q);
-		db_rollback(db);
-		render_db_error(req, db);
-		return;
-	}
+	listing_export_stream(req, req_db(req), &e, &f, q.data ? q.data : "");
 	buf_free(&q);
-	st = xcalloc(1, sizeof *st);
-	st->db = db;
-	resp_header(req, "Content-Disposition", "attachment; filename=\"companies.csv\"");
-	resp_header(req, "Cache-Control", "no-store");
-	resp_stream(req, 200, "text/csv; charset=utf-8", export_fill, st, export_done);
 }
 
 /* ---------------------------------------------------------------- record */
-
-static const char *
-form_get(void *ctx, const char *column)
-{
-	return req_form(ctx, column);
-}
 
 static json_t *
 company_or_404(struct request *req, db_conn *db, const char *id)
@@ -349,6 +268,27 @@ company_or_404(struct request *req, db_conn *db, const char *id)
 	else if (!co)
 		render_error(req, 404, "There is no company at this address.");
 	return co;
+}
+
+/*
+ * The company's contacts for its panel and page: the newest few, and
+ * whether there are more (the full list is /contacts?company=…).
+ */
+static void
+related_contacts(db_conn *db, json_t *co)
+{
+	struct contacts_filter f;
+	char *next = NULL;
+	json_t *rows;
+
+	memset(&f, 0, sizeof f);
+	f.company_id = json_string_value(json_object_get(co, "id"));
+	f.limit = COMPANY_CONTACTS_SHOWN;
+	rows = contacts_list(db, &f, &next);
+	json_object_set_new(co, "contacts", rows ? rows : json_array());
+	json_object_set_new(co, "contacts_more", json_boolean(next != NULL));
+	json_object_set_new(co, "has_contacts", json_boolean(rows && json_array_size(rows) > 0));
+	free(next);
 }
 
 /*
@@ -380,7 +320,7 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	if (errors && json_object_get(errors, "segment_id"))
 		json_object_set(co, "segment_error", json_object_get(errors, "segment_id"));
 	json_object_set_new(co, "segments",
-			    options_selected(segments ? segments : json_array(),
+			    listing_options_selected(segments ? segments : json_array(),
 					     json_string_value(json_object_get(co, "segment_id"))));
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
 	json_object_set_new(co, "title",
@@ -390,6 +330,10 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	json_object_set_new(co, "hl", json_integer(req_is_htmx(req) ? 3 : 2));
 	json_object_set_new(co, "inline", json_true());
 	json_object_set_new(co, "ctx", json_string("panel"));
+	json_object_set_new(co, "kind", json_string("company"));
+	json_object_set_new(co, "record_url",
+			    json_sprintf("/companies/%s", json_string_value(json_object_get(co, "id"))));
+	related_contacts(db, co);
 	if (errors && json_object_size(errors))
 		json_object_set_new(co, "has_errors", json_true());
 	render(req, status, tmpl, co);
@@ -468,7 +412,7 @@ web_companies_new(struct request *req)
 	}
 	render(req, 200, "companies/new",
 	       json_pack("{s:s, s:o, s:o}", "title", "New company", "segments",
-			 options_selected(segments, req_query(req, "segment")), "fields",
+			 listing_options_selected(segments, req_query(req, "segment")), "fields",
 			 new_form_fields(req, NULL)));
 }
 
@@ -486,7 +430,7 @@ web_companies_create(struct request *req)
 		render_db_error(req, NULL);
 		return;
 	}
-	if (companies_clean(form_get, req, 0, vals, NULL, errors) == 0)
+	if (companies_clean(listing_form_get, req, 0, vals, NULL, errors) == 0)
 		r = companies_create(db, session_user(req)->id, segment_id, vals, id, errors);
 	else if (!segment_id || !uuid_valid(segment_id))
 		json_object_set_new(errors, "segment_id", json_string("Choose a segment."));
@@ -505,7 +449,7 @@ web_companies_create(struct request *req)
 		/* everything typed comes back, as typed, beside its message */
 		render(req, 422, "companies/new",
 		       json_pack("{s:s, s:o, s:o, s:O, s:b}", "title", "New company", "segments",
-				 options_selected(segments ? segments : json_array(), segment_id),
+				 listing_options_selected(segments ? segments : json_array(), segment_id),
 				 "fields", new_form_fields(req, errors), "errors", errors,
 				 "has_errors", 1));
 	}
@@ -535,7 +479,7 @@ web_companies_update(struct request *req)
 		return;
 	}
 	/* Only the fields sent are changed: the panel saves one field at a time. */
-	if (companies_clean(form_get, req, 1, vals, present, errors) == 0)
+	if (companies_clean(listing_form_get, req, 1, vals, present, errors) == 0)
 		r = companies_update(db, session_user(req)->id, id, segment_id, vals, present,
 				     errors);
 	companies_values_free(vals);
@@ -593,15 +537,6 @@ web_companies_update(struct request *req)
 
 /* --------------------------------------------------------------- decisions */
 
-/* Only a local path may be a redirect target. */
-static const char *
-safe_return(const char *to, const char *fallback)
-{
-	if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\' || strpbrk(to, "\r\n"))
-		return fallback;
-	return to;
-}
-
 /*
  * A rejection without a usable reason: the same reject form again, open,
  * with what was typed and the message beside the field, so the user fixes
@@ -623,7 +558,7 @@ reject_form_again(struct request *req, const char *msg, const char *id)
 	if (typed && !validate_utf8(typed, strlen(typed)))
 		json_object_set_new(co, "reason_value", json_string(typed));
 	json_object_set_new(co, "return_to",
-			    json_string(safe_return(req_form(req, "return_to"), "")));
+			    json_string(listing_safe_return(req_form(req, "return_to"), "")));
 	if (req_is_htmx(req)) {
 		json_object_set_new(co, "ctx",
 				    json_string(ctx && !strcmp(ctx, "peek") ? "peek" : "panel"));
@@ -673,7 +608,7 @@ decided(struct request *req, enum companies_result r, const char *msg, const cha
 	}
 	snprintf(fallback, sizeof fallback, "/companies/%s", id);
 	session_flash(req, r == COMPANIES_OK ? "success" : "error", msg);
-	resp_redirect(req, safe_return(req_form(req, "return_to"), fallback));
+	resp_redirect(req, listing_safe_return(req_form(req, "return_to"), fallback));
 }
 
 void

@@ -50,4 +50,32 @@ const char *listing_count_text(long long total, int capped, const char *one, con
  */
 json_t *listing_vm(const struct listing *l);
 
+/* Marks the entry of list ([{id, …}]) whose id is selected ("selected": true); returns list. */
+json_t *listing_options_selected(json_t *list, const char *selected);
+
+/* A field getter (records_get_fn) over the request's form. */
+const char *listing_form_get(void *req, const char *column);
+
+/* Only a local path may be a redirect target: to, or fallback when it is not one. */
+const char *listing_safe_return(const char *to, const char *fallback);
+
+struct request;
+struct db_conn;
+
+/* What an export streams: its cursor opened over filter, then batches of CSV. */
+struct listing_export {
+	const char *entity;   /* for the audit row: "company", "contact" */
+	const char *filename; /* "companies.csv" */
+	int (*open)(struct db_conn *tx, const void *filter);
+	int (*fetch)(struct db_conn *tx, buf *out, int *header_done);
+};
+
+/*
+ * The CSV export of exactly the filtered rows: audits the export (with the
+ * filters' query string) in its own transaction first — a cut download still
+ * happened — then streams the cursor through resp_stream, batch by batch.
+ */
+void listing_export_stream(struct request *req, struct db_conn *db, const struct listing_export *e,
+			   const void *filter, const char *query);
+
 #endif
