@@ -22,11 +22,12 @@
 #include "domain/audit.h"
 #include "domain/contacts.h"
 #include "domain/validate.h"
-#include "web/approvals.h"
 #include "web/listing.h"
+#include "web/recordview.h"
 #include "web/routes.h"
 #include "web/session.h"
 
+#define CONTACTS_MISSING "There is no contact at this address."
 #define CONTACTS_PAGE 50
 #define CONTACTS_COMPANY_CHOICES 200 /* approved companies offered by a picker */
 #define CONTACTS_SIBLINGS 10	     /* the company's other contacts on the panel */
@@ -168,71 +169,50 @@ filter_vm(db_conn *db, const struct contacts_filter *f, int queue, const char *b
 	return vm;
 }
 
+static json_t *
+source_list(db_conn *db, const void *filter, char **next)
+{
+	return contacts_list(db, filter, next);
+}
+
+static long long
+source_count(db_conn *db, const void *filter, int *capped)
+{
+	return contacts_count(db, filter, capped);
+}
+
+static void
+source_query(const void *filter, int queue, buf *out)
+{
+	filter_query(filter, queue, out);
+}
+
+static json_t *
+source_filters(db_conn *db, const void *filter, int queue, const char *base, int with_options)
+{
+	return filter_vm(db, filter, queue, base, with_options);
+}
+
+static const struct listing_source source = {source_list, source_count, source_query,
+					      source_filters};
+
 static void
 list_page(struct request *req, int queue)
 {
+	static const struct listing_view views[2] = {
+	    {"Contacts", "/contacts", "/contacts/export.csv", "contact", "contacts", "contacts/list",
+	     "contacts/_rows", NULL},
+	    {"Approval queue · Contacts", "/approvals/contacts", NULL, "contact to approve", "contacts to approve",
+	     "approvals/contacts", "approvals/_contact_rows", "contacts"},
+	};
 	struct contacts_filter f;
-	struct listing l;
 	const char *problem;
-	char *next = NULL;
-	json_t *rows, *vm, *filters, *tabs = NULL;
-	db_conn *db;
-	buf q = BUF_INIT;
-	const char *base = queue ? "/approvals/contacts" : "/contacts";
-	int rows_only, capped = 0;
-	long long total = -1;
 
 	filter_from_request(req, &f, queue);
 	problem = contacts_filter_problem(&f);
-	db = req_db(req);
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
 	if (problem)
 		filter_drop_bad(&f, queue);
-	rows = contacts_list(db, &f, &next);
-	if (!rows) {
-		render_db_error(req, db);
-		return;
-	}
-	/* the next page of an infinite scroll wants only its rows, and no count */
-	rows_only = req_is_htmx(req) && f.after;
-	if (!rows_only && ((total = contacts_count(db, &f, &capped)) < 0 ||
-			   (queue && !(tabs = approvals_tabs(db, "contacts"))))) {
-		json_decref(rows);
-		free(next);
-		render_db_error(req, db);
-		return;
-	}
-	filter_query(&f, queue, &q);
-	filters = filter_vm(db, &f, queue, base, !rows_only);
-	l = (struct listing){base,
-			     queue ? NULL : "/contacts/export.csv",
-			     q.data ? q.data : "",
-			     next,
-			     total,
-			     capped,
-			     queue ? "contact to approve" : "contact",
-			     queue ? "contacts to approve" : "contacts",
-			     filter_active(&f, queue)};
-	vm = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b}", "title",
-		       queue ? "Approval queue · Contacts" : "Contacts", "rows", rows, "list",
-		       listing_vm(&l), "filters", filters, "queue", queue, "first_page",
-		       f.after == NULL);
-	json_object_set(vm, "next_url", json_object_get(json_object_get(vm, "list"), "next_url"));
-	json_object_set_new(vm, "empty", json_boolean(json_array_size(rows) == 0 && !f.after));
-	if (tabs)
-		json_object_set_new(vm, "tabs", tabs);
-	if (problem)
-		json_object_set_new(vm, "filter_error", json_string(problem));
-	free(next);
-	buf_free(&q);
-	render(req, 200,
-	       rows_only ? (queue ? "approvals/_contact_rows" : "contacts/_rows")
-	       : queue	 ? "approvals/contacts"
-			 : "contacts/list",
-	       vm);
+	listing_page(req, &source, &views[queue ? 1 : 0], &f, f.after, queue, problem);
 }
 
 void
@@ -259,20 +239,11 @@ web_contacts_export(struct request *req)
 	static const struct listing_export e = {"contact", "contacts.csv", export_open,
 						contacts_export_fetch};
 	struct contacts_filter f;
-	buf q = BUF_INIT;
-	const char *problem;
 
 	filter_from_request(req, &f, 0);
-	f.after = NULL;
+	f.after = NULL; /* an export is whole */
 	f.limit = 0;
-	problem = contacts_filter_problem(&f);
-	if (problem) {
-		render_error(req, 400, problem);
-		return;
-	}
-	filter_query(&f, 0, &q);
-	listing_export_stream(req, req_db(req), &e, &f, q.data ? q.data : "");
-	buf_free(&q);
+	listing_export(req, &source, &e, &f, contacts_filter_problem(&f));
 }
 
 /* ---------------------------------------------------------------- record */
@@ -280,19 +251,17 @@ web_contacts_export(struct request *req)
 static json_t *
 contact_or_404(struct request *req, db_conn *db, const char *id)
 {
-	json_t *k;
-	int err = 0;
+	return recordview_get(req, db, id, contacts_get, CONTACTS_MISSING);
+}
 
-	if (!uuid_valid(id)) {
-		render_error(req, 404, "There is no contact at this address.");
-		return NULL;
-	}
-	k = contacts_get(db, id, &err);
-	if (err)
-		render_db_error(req, db);
-	else if (!k)
-		render_error(req, 404, "There is no contact at this address.");
-	return k;
+/* "First Last", the record's title and name. */
+static void
+set_name(json_t *k)
+{
+	json_object_set_new(k, "name",
+			    json_sprintf("%s %s", json_string_value(json_object_get(k, "first_name")),
+					 json_string_value(json_object_get(k, "last_name"))));
+	json_object_set(k, "title", json_object_get(k, "name"));
 }
 
 /* The company's other contacts, for the panel's "related" column; *more when there are others. */
@@ -343,20 +312,8 @@ render_contact(struct request *req, unsigned status, const char *tmpl, json_t *k
 	json_t *choices = contacts_company_choices(
 	    db, NULL, json_string_value(json_object_get(k, "segment_id")), company_id,
 	    CONTACTS_COMPANY_CHOICES);
-	json_t *fields = json_object_get(k, "fields"), *field;
 	int more = 0;
-	size_t i;
 
-	json_array_foreach(fields, i, field)
-	{
-		const char *col = json_string_value(json_object_get(field, "column"));
-		json_t *err = errors ? json_object_get(errors, col) : NULL;
-
-		if (input && json_object_get(input, col))
-			json_object_set(field, "value", json_object_get(input, col));
-		if (err)
-			json_object_set(field, "error", err);
-	}
 	if (errors && json_object_get(errors, "company_id"))
 		json_object_set(k, "company_error", json_object_get(errors, "company_id"));
 	json_object_set_new(k, "companies", choices ? choices : json_array());
@@ -365,32 +322,16 @@ render_contact(struct request *req, unsigned status, const char *tmpl, json_t *k
 			    json_boolean(json_array_size(json_object_get(k, "siblings")) > 0));
 	json_object_set_new(k, "siblings_more", json_boolean(more));
 	json_object_set_new(k, "timeline", timeline ? timeline : json_array());
-	json_object_set_new(k, "title", json_sprintf("%s %s",
-						     json_string_value(json_object_get(k, "first_name")),
-						     json_string_value(json_object_get(k, "last_name"))));
-	json_object_set(k, "name", json_object_get(k, "title"));
-	json_object_set_new(k, "full_page", json_boolean(!req_is_htmx(req)));
-	/* section headings sit under the page's h1, or under the panel's h2 */
-	json_object_set_new(k, "hl", json_integer(req_is_htmx(req) ? 3 : 2));
-	json_object_set_new(k, "inline", json_true());
-	json_object_set_new(k, "kind", json_string("contact"));
-	json_object_set_new(k, "record_url", json_sprintf("/contacts/%s", id));
-	if (errors && json_object_size(errors))
-		json_object_set_new(k, "has_errors", json_true());
+	set_name(k);
+	recordview_decorate(req, k, "contact", "/contacts", errors, input);
 	render(req, status, tmpl, k);
 }
 
 void
 web_contacts_show(struct request *req)
 {
-	db_conn *db = req_db(req);
-	json_t *k;
+	json_t *k = recordview_load(req, contacts_get, CONTACTS_MISSING);
 
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
-	k = contact_or_404(req, db, req_param(req, "id"));
 	if (k)
 		render_contact(req, 200, "contacts/panel", k, NULL, NULL);
 }
@@ -398,42 +339,13 @@ web_contacts_show(struct request *req)
 void
 web_contacts_peek(struct request *req)
 {
-	db_conn *db = req_db(req);
-	json_t *k;
+	json_t *k = recordview_load(req, contacts_get, CONTACTS_MISSING);
 
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
-	k = contact_or_404(req, db, req_param(req, "id"));
 	if (k) {
-		json_object_set_new(
-		    k, "title",
-		    json_sprintf("%s %s", json_string_value(json_object_get(k, "first_name")),
-				 json_string_value(json_object_get(k, "last_name"))));
-		json_object_set(k, "name", json_object_get(k, "title"));
+		set_name(k);
 		json_object_set_new(k, "full_page", json_boolean(!req_is_htmx(req)));
 		render(req, 200, "contacts/peek", k);
 	}
-}
-
-/* The create form's fields, with what was typed and the messages after a failed save. */
-static json_t *
-new_form_fields(struct request *req, json_t *errors)
-{
-	json_t *fields = json_array();
-	int i;
-
-	for (i = 0; i < CONTACTS_NFIELDS; i++) {
-		const char *raw = req_form(req, contacts_fields[i].column);
-		json_t *f = records_field_json(&contacts_fields[i], json_string(raw ? raw : ""));
-		json_t *err = errors ? json_object_get(errors, contacts_fields[i].column) : NULL;
-
-		if (err)
-			json_object_set(f, "error", err);
-		json_array_append_new(fields, f);
-	}
-	return fields;
 }
 
 /*
@@ -458,7 +370,7 @@ new_form(struct request *req, unsigned status, const char *company_id, json_t *e
 		return;
 	}
 	vm = json_pack("{s:s, s:o, s:o, s:s, s:b, s:b}", "title", "New contact", "companies",
-		       choices, "fields", new_form_fields(req, errors), "company_q",
+		       choices, "fields", recordview_form_fields(req, contacts_fields, CONTACTS_NFIELDS, errors, 0), "company_q",
 		       company_q ? company_q : "", "has_companies", json_array_size(choices) > 0,
 		       "has_errors", errors && json_object_size(errors));
 	if (errors)
@@ -496,12 +408,7 @@ web_contacts_create(struct request *req)
 		json_object_set_new(errors, "company_id", json_string("Choose a company."));
 	contacts_values_free(vals);
 	if (r == CONTACTS_OK) {
-		buf loc = BUF_INIT;
-
-		buf_printf(&loc, "/contacts/%s", id);
-		session_flash(req, "success", "Contact created. It waits for approval.");
-		resp_redirect(req, loc.data);
-		buf_free(&loc);
+		recordview_redirect(req, "/contacts", id, "Contact created. It waits for approval.");
 	} else if (r == CONTACTS_DB_ERROR) {
 		render_db_error(req, db);
 	} else {
@@ -517,7 +424,7 @@ web_contacts_update(struct request *req)
 	const char *id = req_param(req, "id");
 	const char *company_id = nonempty(req_form(req, "company_id"));
 	char *vals[CONTACTS_NFIELDS];
-	int present[CONTACTS_NFIELDS], i;
+	int present[CONTACTS_NFIELDS];
 	json_t *errors = json_object(), *k, *input;
 	db_conn *db = req_db(req);
 	enum contacts_result r = CONTACTS_INVALID;
@@ -529,7 +436,7 @@ web_contacts_update(struct request *req)
 	}
 	if (!uuid_valid(id)) {
 		json_decref(errors);
-		render_error(req, 404, "There is no contact at this address.");
+		render_error(req, 404, CONTACTS_MISSING);
 		return;
 	}
 	/* Only the fields sent are changed: the panel saves one field at a time. */
@@ -541,16 +448,11 @@ web_contacts_update(struct request *req)
 		if (r == CONTACTS_DB_ERROR)
 			render_db_error(req, db);
 		else
-			render_error(req, 404, "There is no contact at this address.");
+			render_error(req, 404, CONTACTS_MISSING);
 		return;
 	}
 	if (r == CONTACTS_OK && !req_is_htmx(req) && !req_wants_json(req)) {
-		buf loc = BUF_INIT;
-
-		buf_printf(&loc, "/contacts/%s", id);
-		session_flash(req, "success", "Changes saved.");
-		resp_redirect(req, loc.data);
-		buf_free(&loc);
+		recordview_redirect(req, "/contacts", id, "Changes saved.");
 		json_decref(errors);
 		return;
 	}
@@ -559,23 +461,11 @@ web_contacts_update(struct request *req)
 		json_decref(errors);
 		return;
 	}
-	input = json_object();
-	for (i = 0; i < CONTACTS_NFIELDS; i++) {
-		const char *raw = req_form(req, contacts_fields[i].column);
-
-		if (raw && json_object_get(errors, contacts_fields[i].column))
-			json_object_set_new(input, contacts_fields[i].column, json_string(raw));
-	}
+	input = recordview_typed(req, contacts_fields, CONTACTS_NFIELDS, errors);
 	if (r == CONTACTS_OK) {
-		json_t *f;
-		size_t n;
-
-		/* the fields just saved say so; the panel as a whole too */
-		json_array_foreach(json_object_get(k, "fields"), n, f) if (present[n])
-		    json_object_set_new(f, "saved", json_true());
+		recordview_mark_saved(k, present); /* the fields just saved say so */
 		if (company_id)
 			json_object_set_new(k, "company_saved", json_true());
-		json_object_set_new(k, "saved", json_true());
 	}
 	/* htmx swaps only successful answers, and the errors are the content here */
 	render_contact(req,

@@ -17,6 +17,7 @@
 #include "core/render.h"
 #include "core/url.h"
 #include "domain/audit.h"
+#include "web/approvals.h"
 #include "web/session.h"
 
 void
@@ -170,20 +171,30 @@ export_done(void *cls)
 }
 
 void
-listing_export_stream(struct request *req, db_conn *db, const struct listing_export *e,
-		      const void *filter, const char *query)
+listing_export(struct request *req, const struct listing_source *src,
+	       const struct listing_export *e, const void *filter, const char *problem)
 {
 	struct export_state *st;
 	char disposition[128];
+	db_conn *db = req_db(req);
+	buf q = BUF_INIT;
+	int failed;
 
+	if (problem) {
+		render_error(req, 400, problem);
+		return;
+	}
 	if (!db) {
 		render_db_error(req, NULL);
 		return;
 	}
-	if (db_begin(db) != 0 ||
-	    audit_record(db, session_user(req)->id, "export", e->entity, NULL,
-			 json_pack("{s:s}", "filters", query ? query : "")) != 0 ||
-	    db_commit(db) != 0 || db_begin(db) != 0 || e->open(db, filter) != 0) {
+	src->query(filter, 0, &q);
+	failed = db_begin(db) != 0 ||
+		 audit_record(db, session_user(req)->id, "export", e->entity, NULL,
+			      json_pack("{s:s}", "filters", q.data ? q.data : "")) != 0 ||
+		 db_commit(db) != 0 || db_begin(db) != 0 || e->open(db, filter) != 0;
+	buf_free(&q);
+	if (failed) {
 		db_rollback(db);
 		render_db_error(req, db);
 		return;
@@ -196,4 +207,61 @@ listing_export_stream(struct request *req, db_conn *db, const struct listing_exp
 	resp_header(req, "Content-Disposition", disposition);
 	resp_header(req, "Cache-Control", "no-store");
 	resp_stream(req, 200, "text/csv; charset=utf-8", export_fill, st, export_done);
+}
+
+/* ------------------------------------------------------------------ a page */
+
+void
+listing_page(struct request *req, const struct listing_source *src, const struct listing_view *v,
+	      const void *filter, const char *after, int queue, const char *problem)
+{
+	struct listing l;
+	char *next = NULL;
+	json_t *rows, *vm, *filters, *tabs = NULL;
+	db_conn *db = req_db(req);
+	buf q = BUF_INIT;
+	int rows_only, capped = 0;
+	long long total = -1;
+
+	if (!db) {
+		render_db_error(req, NULL);
+		return;
+	}
+	rows = src->list(db, filter, &next);
+	if (!rows) {
+		render_db_error(req, db);
+		return;
+	}
+	/* the next page of an infinite scroll wants only its rows, and no count */
+	rows_only = req_is_htmx(req) && after;
+	if (!rows_only && ((total = src->count(db, filter, &capped)) < 0 ||
+			   (v->tab && !(tabs = approvals_tabs(db, v->tab))))) {
+		json_decref(rows);
+		free(next);
+		render_db_error(req, db);
+		return;
+	}
+	src->query(filter, queue, &q);
+	filters = src->filters(db, filter, queue, v->base, !rows_only);
+	l = (struct listing){v->base,
+			     v->export_path,
+			     q.data ? q.data : "",
+			     next,
+			     total,
+			     capped,
+			     v->one,
+			     v->many,
+			     json_is_true(json_object_get(filters, "active"))};
+	vm = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b}", "title", v->title, "rows", rows, "list",
+		       listing_vm(&l), "filters", filters, "queue", queue, "first_page",
+		       after == NULL);
+	json_object_set(vm, "next_url", json_object_get(json_object_get(vm, "list"), "next_url"));
+	json_object_set_new(vm, "empty", json_boolean(json_array_size(rows) == 0 && !after));
+	if (tabs)
+		json_object_set_new(vm, "tabs", tabs);
+	if (problem)
+		json_object_set_new(vm, "filter_error", json_string(problem));
+	free(next);
+	buf_free(&q);
+	render(req, 200, rows_only ? v->rows_tmpl : v->tmpl, vm);
 }
