@@ -38,6 +38,6 @@ approvals_tabs(db_conn *db, const char *current)
 	if (kcap)
 		strcat(ktext, "+");
 	return json_pack("{s:s, s:s, s:b, s:b}", "companies", ctext, "contacts", ktext,
-			 "companies_current", strcmp(current, "companies") == 0,
-			 "contacts_current", strcmp(current, "contacts") == 0);
+			 "companies_current", strcmp(current, "companies") == 0, "contacts_current",
+			 strcmp(current, "contacts") == 0);
 }

@@ -194,16 +194,16 @@ source_filters(db_conn *db, const void *filter, int queue, const char *base, int
 }
 
 static const struct listing_source source = {source_list, source_count, source_query,
-					      source_filters};
+					     source_filters};
 
 static void
 list_page(struct request *req, int queue)
 {
 	static const struct listing_view views[2] = {
-	    {"Contacts", "/contacts", "/contacts/export.csv", "contact", "contacts", "contacts/list",
-	     "contacts/_rows", NULL},
-	    {"Approval queue · Contacts", "/approvals/contacts", NULL, "contact to approve", "contacts to approve",
-	     "approvals/contacts", "approvals/_contact_rows", "contacts"},
+	    {"Contacts", "/contacts", "/contacts/export.csv", "contact", "contacts",
+	     "contacts/list", "contacts/_rows", NULL},
+	    {"Approval queue · Contacts", "/approvals/contacts", NULL, "contact to approve",
+	     "contacts to approve", "approvals/contacts", "approvals/_contact_rows", "contacts"},
 	};
 	struct contacts_filter f;
 	const char *problem;
@@ -259,7 +259,8 @@ static void
 set_name(json_t *k)
 {
 	json_object_set_new(k, "name",
-			    json_sprintf("%s %s", json_string_value(json_object_get(k, "first_name")),
+			    json_sprintf("%s %s",
+					 json_string_value(json_object_get(k, "first_name")),
 					 json_string_value(json_object_get(k, "last_name"))));
 	json_object_set(k, "title", json_object_get(k, "name"));
 }
@@ -309,9 +310,9 @@ render_contact(struct request *req, unsigned status, const char *tmpl, json_t *k
 	const char *id = json_string_value(json_object_get(k, "id"));
 	const char *company_id = json_string_value(json_object_get(k, "company_id"));
 	json_t *timeline = audit_timeline(db, "contact", id, 50);
-	json_t *choices = contacts_company_choices(
-	    db, NULL, json_string_value(json_object_get(k, "segment_id")), company_id,
-	    CONTACTS_COMPANY_CHOICES);
+	json_t *choices =
+	    contacts_company_choices(db, NULL, json_string_value(json_object_get(k, "segment_id")),
+				     company_id, CONTACTS_COMPANY_CHOICES);
 	int more = 0;
 
 	if (errors && json_object_get(errors, "company_id"))
@@ -363,16 +364,17 @@ new_form(struct request *req, unsigned status, const char *company_id, json_t *e
 
 	if (company_q && (strlen(company_q) > 200 || validate_utf8(company_q, strlen(company_q))))
 		company_q = NULL;
-	choices = contacts_company_choices(db, company_q, NULL, company_id,
-					   CONTACTS_COMPANY_CHOICES);
+	choices =
+	    contacts_company_choices(db, company_q, NULL, company_id, CONTACTS_COMPANY_CHOICES);
 	if (!choices) {
 		render_db_error(req, db);
 		return;
 	}
-	vm = json_pack("{s:s, s:o, s:o, s:s, s:b, s:b}", "title", "New contact", "companies",
-		       choices, "fields", recordview_form_fields(req, contacts_fields, CONTACTS_NFIELDS, errors, 0), "company_q",
-		       company_q ? company_q : "", "has_companies", json_array_size(choices) > 0,
-		       "has_errors", errors && json_object_size(errors));
+	vm = json_pack(
+	    "{s:s, s:o, s:o, s:s, s:b, s:b}", "title", "New contact", "companies", choices,
+	    "fields", recordview_form_fields(req, contacts_fields, CONTACTS_NFIELDS, errors, 0),
+	    "company_q", company_q ? company_q : "", "has_companies", json_array_size(choices) > 0,
+	    "has_errors", errors && json_object_size(errors));
 	if (errors)
 		json_object_set(vm, "errors", errors);
 	render(req, status, "contacts/new", vm);
@@ -408,12 +410,14 @@ web_contacts_create(struct request *req)
 		json_object_set_new(errors, "company_id", json_string("Choose a company."));
 	contacts_values_free(vals);
 	if (r == CONTACTS_OK) {
-		recordview_redirect(req, "/contacts", id, "Contact created. It waits for approval.");
+		recordview_redirect(req, "/contacts", id,
+				    "Contact created. It waits for approval.");
 	} else if (r == CONTACTS_DB_ERROR) {
 		render_db_error(req, db);
 	} else {
 		/* everything typed comes back, as typed, beside its message */
-		new_form(req, 422, company_id && uuid_valid(company_id) ? company_id : NULL, errors);
+		new_form(req, 422, company_id && uuid_valid(company_id) ? company_id : NULL,
+			 errors);
 	}
 	json_decref(errors);
 }
@@ -441,7 +445,8 @@ web_contacts_update(struct request *req)
 	}
 	/* Only the fields sent are changed: the panel saves one field at a time. */
 	if (contacts_clean(listing_form_get, req, 1, vals, present, errors) == 0)
-		r = contacts_update(db, session_user(req)->id, id, company_id, vals, present, errors);
+		r = contacts_update(db, session_user(req)->id, id, company_id, vals, present,
+				    errors);
 	contacts_values_free(vals);
 	if (r == CONTACTS_DB_ERROR || r == CONTACTS_NOT_FOUND) {
 		json_decref(errors);
@@ -468,10 +473,8 @@ web_contacts_update(struct request *req)
 			json_object_set_new(k, "company_saved", json_true());
 	}
 	/* htmx swaps only successful answers, and the errors are the content here */
-	render_contact(req,
-		       r == CONTACTS_OK || req_is_htmx(req) ? 200
-							    : 422,
-		       "contacts/panel", k, errors, input);
+	render_contact(req, r == CONTACTS_OK || req_is_htmx(req) ? 200 : 422, "contacts/panel", k,
+		       errors, input);
 	json_decref(errors);
 	json_decref(input);
 }
@@ -524,9 +527,11 @@ web_contacts_approve(struct request *req)
 		    json_array_append(gone, json_object_get(x, "id"));
 		json_array_foreach(gone, i, x)
 		    buf_printf(&joined, "%s%s", i ? " " : "", json_string_value(x));
-		json_object_set_new(outcome, "gone_ids", json_string(joined.data ? joined.data : ""));
-		json_object_set_new(outcome, "has_already",
-				    json_boolean(json_array_size(json_object_get(outcome, "already"))));
+		json_object_set_new(outcome, "gone_ids",
+				    json_string(joined.data ? joined.data : ""));
+		json_object_set_new(
+		    outcome, "has_already",
+		    json_boolean(json_array_size(json_object_get(outcome, "already"))));
 		json_decref(gone);
 		buf_free(&joined);
 		resp_header(req, "HX-Trigger", "contacts-approved");

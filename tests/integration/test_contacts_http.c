@@ -49,10 +49,10 @@ struct who {
 
 static struct itest_server srv;
 static int tag;
-static struct who rex;	  /* Researcher */
-static struct who ada;	  /* Approver */
-static struct who sally;  /* SDR */
-static struct who mandy;  /* Marketing */
+static struct who rex;	 /* Researcher */
+static struct who ada;	 /* Approver */
+static struct who sally; /* SDR */
+static struct who mandy; /* Marketing */
 static char seg[37], seg_other[37], acme[37], globex[37], pending[37];
 
 /* One request; form: NULL-terminated name, value pairs sent as multipart (NULL: a GET). */
@@ -133,8 +133,8 @@ static long
 create(const char *company, const char *first, const char *email, const char *const *more,
        char id[37])
 {
-	const char *form[40] = {"company_id", company, "first_name", first, "last_name",
-				"Tester",     "email",	 email};
+	const char *form[40] = {"company_id", company,	"first_name", first,
+				"last_name",  "Tester", "email",      email};
 	struct itest_resp r;
 	int n = 8;
 	long status;
@@ -173,8 +173,9 @@ uuid_like(const char *s)
 	int i;
 
 	for (i = 0; i < 36; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
-							     : !strchr("0123456789abcdef", s[i]) || !s[i])
+		if (i == 8 || i == 13 || i == 18 || i == 23
+			? s[i] != '-'
+			: !strchr("0123456789abcdef", s[i]) || !s[i])
 			return 0;
 	return 1;
 }
@@ -246,8 +247,12 @@ static void
 test_create_and_views(void **state)
 {
 	char id[37], email[96], path[128];
-	const char *more[] = {"segment_id", seg_other, "linkedin_summary",
-			      "First line.\r\n\r\nSecond   line. ", "job_title", "  Chief   Widget ",
+	const char *more[] = {"segment_id",
+			      seg_other,
+			      "linkedin_summary",
+			      "First line.\r\n\r\nSecond   line. ",
+			      "job_title",
+			      "  Chief   Widget ",
 			      NULL};
 	struct itest_resp r;
 	json_t *k;
@@ -316,8 +321,8 @@ test_create_refusals(void **state)
 {
 	char id[37], email[96];
 	struct itest_resp r;
-	const char *form[] = {"company_id", pending, "first_name", "P",	   "last_name",
-			      "Q",	    "email",   "p@q.example", NULL};
+	const char *form[] = {"company_id", pending, "first_name",  "P", "last_name",
+			      "Q",	    "email", "p@q.example", NULL};
 	json_t *j;
 	long before = count1("SELECT count(*) FROM contacts WHERE segment_id = $1", seg);
 
@@ -326,7 +331,8 @@ test_create_refusals(void **state)
 	assert_int_equal(create(pending, "Pat", email, NULL, id), 422);
 	assert_int_equal(create(acme, "Bad", "not an e-mail", NULL, id), 422);
 	assert_int_equal(create(acme, "", "x@y.example", NULL, id), 422);
-	assert_int_equal(count1("SELECT count(*) FROM contacts WHERE segment_id = $1", seg), before);
+	assert_int_equal(count1("SELECT count(*) FROM contacts WHERE segment_id = $1", seg),
+			 before);
 
 	/* the JSON view names the field and says why */
 	call(&rex, "POST", "/contacts", form, AS_JSON, &r);
@@ -516,7 +522,8 @@ test_bulk_approve(void **state)
 		j = json_of(&r);
 		assert_int_equal(json_integer_value(json_object_get(j, "approved")), 1);
 		assert_int_equal(json_array_size(json_object_get(j, "already")), 1);
-		assert_string_equal(jstr(json_array_get(json_object_get(j, "already"), 0), "id"), a);
+		assert_string_equal(jstr(json_array_get(json_object_get(j, "already"), 0), "id"),
+				    a);
 		assert_contains(jstr(j, "message"), "already approved");
 		json_decref(j);
 	}
@@ -542,7 +549,8 @@ test_bulk_approve(void **state)
 	}
 	/* a plain form: `only` wins over the ticked boxes; back to the queue */
 	{
-		const char *form[] = {"ids", c, "only", d, "return_to", "/approvals/contacts", NULL};
+		const char *form[] = {"ids", c, "only", d, "return_to", "/approvals/contacts",
+				      NULL};
 
 		call(&ada, "POST", "/contacts/approve", form, AS_HTML, &r);
 		assert_int_equal(r.status, 303);
@@ -555,7 +563,8 @@ test_bulk_approve(void **state)
 					c),
 				 1);
 		assert_int_equal(
-		    count1("SELECT count(*) FROM contacts WHERE id = $1 AND status = 'approved'", d),
+		    count1("SELECT count(*) FROM contacts WHERE id = $1 AND status = 'approved'",
+			   d),
 		    1);
 	}
 	/* nothing selected: said, nothing done */
@@ -637,9 +646,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_create_and_views), cmocka_unit_test(test_create_refusals),
+	    cmocka_unit_test(test_create_and_views),   cmocka_unit_test(test_create_refusals),
 	    cmocka_unit_test(test_filters_and_export), cmocka_unit_test(test_panel_edit),
-	    cmocka_unit_test(test_bulk_approve), cmocka_unit_test(test_queue_and_roles),
+	    cmocka_unit_test(test_bulk_approve),       cmocka_unit_test(test_queue_and_roles),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
