@@ -84,8 +84,8 @@ static const char *const contacts_status_labels[] = {"Uploaded", "Approved", "As
 static const char *const contacts_export_extra[] = {
     "Status", "SDR", "Duplicate", "Active", "Batch", "Created", "Updated", "Researcher", "Id"};
 #define CONTACTS_EXPORT_EXTRA_SQL                                                                  \
-	"k.status, sdr.name, k.is_duplicate, k.is_active, k.batch_id, "                             \
-	"to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "                       \
+	"k.status, sdr.name, k.is_duplicate, k.is_active, k.batch_id, "                            \
+	"to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "                      \
 	"to_char(k.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), u.name, k.id "
 #define CONTACTS_EXPORT_NEXTRA (sizeof contacts_export_extra / sizeof contacts_export_extra[0])
 
@@ -405,8 +405,8 @@ contacts_export_fetch(db_conn *tx, buf *out, int *header_done)
 	static const char *header[CONTACTS_NFIELDS + 2 + CONTACTS_EXPORT_NEXTRA];
 	static int yes_no[3];
 	const size_t nimport = contact_import_spec.ncolumns;
-	const struct records_export e = {"contacts_export", header, nimport + CONTACTS_EXPORT_NEXTRA,
-					 yes_no};
+	const struct records_export e = {"contacts_export", header,
+					 nimport + CONTACTS_EXPORT_NEXTRA, yes_no};
 	size_t i;
 
 	for (i = 0; i < nimport && i < CONTACTS_NFIELDS + 2; i++)
@@ -454,9 +454,10 @@ contacts_company_choices(db_conn *c, const char *q, const char *segment_id, cons
 	list = json_array();
 	for (i = 0; i < PQntuples(res); i++)
 		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:s, s:b}", "id", PQgetvalue(res, i, 0), "name",
-				    PQgetvalue(res, i, 1), "segment", PQgetvalue(res, i, 2),
-				    "selected", chosen && strcmp(chosen, PQgetvalue(res, i, 0)) == 0));
+		    list,
+		    json_pack("{s:s, s:s, s:s, s:b}", "id", PQgetvalue(res, i, 0), "name",
+			      PQgetvalue(res, i, 1), "segment", PQgetvalue(res, i, 2), "selected",
+			      chosen && strcmp(chosen, PQgetvalue(res, i, 0)) == 0));
 	PQclear(res);
 	return list;
 }

@@ -141,10 +141,10 @@ int records_export_open(db_conn *tx, const char *name, const buf *sql, const cha
 
 /* What an export writes: its header row, and which columns are booleans. */
 struct records_export {
-	const char *cursor;	      /* the cursor's name */
-	const char *const *header;    /* column headings, in the statement's column order */
+	const char *cursor;	   /* the cursor's name */
+	const char *const *header; /* column headings, in the statement's column order */
 	size_t nheader;
-	const int *yes_no;	      /* column indexes shown as "yes"/"no", ended by -1 */
+	const int *yes_no; /* column indexes shown as "yes"/"no", ended by -1 */
 };
 
 /*

@@ -112,10 +112,12 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_object_set_new(vm, "duplicates", json_boolean(f->show_duplicates));
 	json_object_set_new(vm, "deactivated", json_boolean(f->show_inactive));
 	json_object_set_new(vm, "statuses", st);
-	json_object_set_new(vm, "segments",
-			    listing_options_selected(segments ? segments : json_array(), f->segment_id));
-	json_object_set_new(vm, "researchers",
-			    listing_options_selected(creators ? creators : json_array(), f->created_by));
+	json_object_set_new(
+	    vm, "segments",
+	    listing_options_selected(segments ? segments : json_array(), f->segment_id));
+	json_object_set_new(
+	    vm, "researchers",
+	    listing_options_selected(creators ? creators : json_array(), f->created_by));
 	json_object_set_new(vm, "active",
 			    json_boolean(f->q || f->segment_id || (f->status && !queue) ||
 					 f->created_by || f->from || f->to || f->batch_id ||
@@ -152,16 +154,16 @@ source_filters(db_conn *db, const void *filter, int queue, const char *base, int
 }
 
 static const struct listing_source source = {source_list, source_count, source_query,
-					      source_filters};
+					     source_filters};
 
 static void
 list_page(struct request *req, int queue)
 {
 	static const struct listing_view views[2] = {
-	    {"Companies", "/companies", "/companies/export.csv", "company", "companies", "companies/list",
-	     "companies/_rows", NULL},
-	    {"Approval queue · Companies", "/approvals/companies", NULL, "pending company", "pending companies",
-	     "approvals/companies", "approvals/_company_rows", "companies"},
+	    {"Companies", "/companies", "/companies/export.csv", "company", "companies",
+	     "companies/list", "companies/_rows", NULL},
+	    {"Approval queue · Companies", "/approvals/companies", NULL, "pending company",
+	     "pending companies", "approvals/companies", "approvals/_company_rows", "companies"},
 	};
 	struct companies_filter f;
 	const char *problem;
@@ -264,9 +266,10 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	json_t *segments = companies_active_segments(db);
 	if (errors && json_object_get(errors, "segment_id"))
 		json_object_set(co, "segment_error", json_object_get(errors, "segment_id"));
-	json_object_set_new(co, "segments",
-			    listing_options_selected(segments ? segments : json_array(),
-					     json_string_value(json_object_get(co, "segment_id"))));
+	json_object_set_new(
+	    co, "segments",
+	    listing_options_selected(segments ? segments : json_array(),
+				     json_string_value(json_object_get(co, "segment_id"))));
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
 	json_object_set_new(co, "title",
 			    json_string(json_string_value(json_object_get(co, "name"))));
@@ -314,10 +317,11 @@ web_companies_new(struct request *req)
 		render_db_error(req, db);
 		return;
 	}
-	render(req, 200, "companies/new",
-	       json_pack("{s:s, s:o, s:o}", "title", "New company", "segments",
-			 listing_options_selected(segments, req_query(req, "segment")), "fields",
-			 recordview_form_fields(req, companies_fields, COMPANIES_NFIELDS, NULL, 1)));
+	render(
+	    req, 200, "companies/new",
+	    json_pack("{s:s, s:o, s:o}", "title", "New company", "segments",
+		      listing_options_selected(segments, req_query(req, "segment")), "fields",
+		      recordview_form_fields(req, companies_fields, COMPANIES_NFIELDS, NULL, 1)));
 }
 
 void
@@ -339,18 +343,22 @@ web_companies_create(struct request *req)
 	else if (!segment_id || !uuid_valid(segment_id))
 		json_object_set_new(errors, "segment_id", json_string("Choose a segment."));
 	if (r == COMPANIES_OK) {
-		recordview_redirect(req, "/companies", id, "Company created. It waits for approval.");
+		recordview_redirect(req, "/companies", id,
+				    "Company created. It waits for approval.");
 	} else if (r == COMPANIES_DB_ERROR) {
 		render_db_error(req, db);
 	} else {
 		json_t *segments = companies_active_segments(db);
 
 		/* everything typed comes back, as typed, beside its message */
-		render(req, 422, "companies/new",
-		       json_pack("{s:s, s:o, s:o, s:O, s:b}", "title", "New company", "segments",
-				 listing_options_selected(segments ? segments : json_array(), segment_id),
-				 "fields", recordview_form_fields(req, companies_fields, COMPANIES_NFIELDS, errors, 1), "errors", errors,
-				 "has_errors", 1));
+		render(
+		    req, 422, "companies/new",
+		    json_pack(
+			"{s:s, s:o, s:o, s:O, s:b}", "title", "New company", "segments",
+			listing_options_selected(segments ? segments : json_array(), segment_id),
+			"fields",
+			recordview_form_fields(req, companies_fields, COMPANIES_NFIELDS, errors, 1),
+			"errors", errors, "has_errors", 1));
 	}
 	companies_values_free(vals);
 	json_decref(errors);

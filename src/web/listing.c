@@ -213,7 +213,7 @@ listing_export(struct request *req, const struct listing_source *src,
 
 void
 listing_page(struct request *req, const struct listing_source *src, const struct listing_view *v,
-	      const void *filter, const char *after, int queue, const char *problem)
+	     const void *filter, const char *after, int queue, const char *problem)
 {
 	struct listing l;
 	char *next = NULL;
@@ -243,15 +243,10 @@ listing_page(struct request *req, const struct listing_source *src, const struct
 	}
 	src->query(filter, queue, &q);
 	filters = src->filters(db, filter, queue, v->base, !rows_only);
-	l = (struct listing){v->base,
-			     v->export_path,
-			     q.data ? q.data : "",
-			     next,
-			     total,
-			     capped,
-			     v->one,
-			     v->many,
-			     json_is_true(json_object_get(filters, "active"))};
+	l = (struct listing){
+	    v->base, v->export_path, q.data ? q.data : "",
+	    next,    total,	     capped,
+	    v->one,  v->many,	     json_is_true(json_object_get(filters, "active"))};
 	vm = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b}", "title", v->title, "rows", rows, "list",
 		       listing_vm(&l), "filters", filters, "queue", queue, "first_page",
 		       after == NULL);

@@ -76,10 +76,10 @@ web_search(struct request *req)
 			    json_boolean(json_array_size(json_object_get(segments, "segments")) > 0));
 	json_object_set_new(vm, "has_contacts", json_boolean(json_array_size(contacts) > 0));
 	json_object_set_new(vm, "contacts_more", json_boolean(knext != NULL));
-	json_object_set_new(vm, "nothing",
-			    json_boolean(json_array_size(companies) == 0 &&
-					 json_array_size(contacts) == 0 &&
-					 json_array_size(json_object_get(segments, "segments")) == 0));
+	json_object_set_new(
+	    vm, "nothing",
+	    json_boolean(json_array_size(companies) == 0 && json_array_size(contacts) == 0 &&
+			 json_array_size(json_object_get(segments, "segments")) == 0));
 	json_object_set_new(vm, "contacts", contacts);
 	json_decref(segments);
 	free(next);

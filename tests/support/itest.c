@@ -500,8 +500,8 @@ itest_user_session(const char *label, const char *role, char id[37], char token[
 	for (e = email; *e; e++)
 		if (*e == ' ')
 			*e = '-';
-	v = itest_sql_value("INSERT INTO users (email, name) VALUES (lower($1), $2) RETURNING id", 2,
-			    p);
+	v = itest_sql_value("INSERT INTO users (email, name) VALUES (lower($1), $2) RETURNING id",
+			    2, p);
 	snprintf(id, 37, "%s", v ? v : "");
 	free(v);
 	p[0] = id;
