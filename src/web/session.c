@@ -33,15 +33,15 @@ static const struct {
 	const char *label;
 	const char *permission;
 } session_nav[] = {
-    {"/", "Home", NULL},
-    {"/segments", "Segments", NULL},
-    {"/companies", "Companies", NULL},
-    {"/contacts", "Contacts", NULL},
-    {"/imports", "Imports", NULL},
-    {"/approvals/companies", "Approvals", "companies.approve"},
-    {"/admin/users", "Users", "users.manage"},
-    {"/admin/grants", "Grants", "grants.manage"},
-    {"/admin/outbox", "Outbox", "users.manage"},
+	{"/", "Home", NULL},
+	{"/segments", "Segments", NULL},
+	{"/companies", "Companies", NULL},
+	{"/contacts", "Contacts", NULL},
+	{"/imports", "Imports", NULL},
+	{"/approvals/companies", "Approvals", "companies.approve"},
+	{"/admin/users", "Users", "users.manage"},
+	{"/admin/grants", "Grants", "grants.manage"},
+	{"/admin/outbox", "Outbox", "users.manage"},
 };
 
 static void session_ctx_free(void *p);
