@@ -16,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/csvout.h"
 #include "core/log.h"
 #include "core/uuid.h"
 #include "domain/audit.h"
@@ -267,28 +266,18 @@ companies_count(db_conn *c, const struct companies_filter *f, int *capped)
 	struct companies_filter all = *f;
 	buf sql = BUF_INIT;
 	const char *params[COMPANIES_MAX_PARAMS];
-	char ts[40], id[37], cap[16];
+	char ts[40], id[37];
 	char *like = normalise_search_pattern(f->q);
-	PGresult *res;
 	long long total;
 	int n;
 
 	all.after = NULL; /* the count is of the whole filtered list, not what is left of it */
-	buf_puts(&sql, "SELECT count(*) FROM (");
 	companies_build_query(&all, "SELECT 1 " COMPANIES_LIST_FROM, &sql, params, &n, like, ts, id,
 			      0);
-	snprintf(cap, sizeof cap, "%d", COMPANIES_COUNT_CAP + 1);
-	params[n++] = cap;
-	buf_printf(&sql, " LIMIT $%d) t", n);
-	res = db_exec_params(c, sql.data, n, params);
+	total = records_count(c, &sql, params, n, COMPANIES_COUNT_CAP, capped);
 	buf_free(&sql);
 	free(like);
-	if (!res)
-		return -1;
-	total = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	*capped = total > COMPANIES_COUNT_CAP;
-	return *capped ? COMPANIES_COUNT_CAP : total;
+	return total;
 }
 
 int
@@ -298,60 +287,36 @@ companies_export_open(db_conn *tx, const struct companies_filter *f)
 	const char *params[COMPANIES_MAX_PARAMS];
 	char ts[40], id[37];
 	char *like = normalise_search_pattern(f->q);
-	PGresult *res;
-	int n;
+	int n, rc;
 
-	buf_puts(&sql, "DECLARE companies_export NO SCROLL CURSOR FOR ");
 	companies_build_query(f, COMPANIES_EXPORT_SELECT, &sql, params, &n, like, ts, id, 1);
-	res = db_exec_params(tx, sql.data, n, params);
+	rc = records_export_open(tx, "companies_export", &sql, params, n);
 	buf_free(&sql);
 	free(like);
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
+	return rc;
 }
 
 int
 companies_export_fetch(db_conn *tx, buf *out, int *header_done)
 {
+	static const char *header[COMPANIES_EXPORT_IMPORTED + 9];
+	static const int yes_no[] = {COMPANIES_EXPORT_IMPORTED + 2, COMPANIES_EXPORT_IMPORTED + 3,
+				     -1};
 	static const char *const extra[] = {"Status", "Rejection Reason", "Duplicate", "Active",
 					    "Batch",  "Created",	  "Updated",   "Researcher",
 					    "Id"};
-	PGresult *res;
-	int i, rows, col;
-	size_t h;
+	const struct records_export e = {"companies_export", header,
+					 sizeof header / sizeof header[0], yes_no};
+	size_t i;
 
-	if (!*header_done) {
-		/* Excel takes a file for UTF-8 only when it starts with the byte order mark. */
-		csvout_bom(out);
-		csvout_cell(out, companies_fields[0].csv_header, 1);
-		csvout_cell(out, "Segment Name", 0);
-		for (i = 1; i < COMPANIES_NFIELDS; i++)
-			csvout_cell(out, companies_fields[i].csv_header, 0);
-		for (h = 0; h < sizeof extra / sizeof extra[0]; h++)
-			csvout_cell(out, extra[h], 0);
-		csvout_end_row(out);
-		*header_done = 1;
-	}
-	res = db_exec_sql(tx, "FETCH 500 FROM companies_export");
-	if (!res)
-		return -1;
-	rows = PQntuples(res);
-	for (i = 0; i < rows; i++) {
-		for (col = 0; col < PQnfields(res); col++) {
-			const char *v = records_value(res, i, col);
-
-			/* is_duplicate and is_active: words a spreadsheet user reads */
-			if (col == COMPANIES_EXPORT_IMPORTED + 2 ||
-			    col == COMPANIES_EXPORT_IMPORTED + 3)
-				v = v && v[0] == 't' ? "yes" : "no";
-			csvout_cell(out, v, col == 0);
-		}
-		csvout_end_row(out);
-	}
-	PQclear(res);
-	return rows;
+	/* the import template's order: the name, the segment, then the other fields */
+	header[0] = companies_fields[0].csv_header;
+	header[1] = "Segment Name";
+	for (i = 1; i < COMPANIES_NFIELDS; i++)
+		header[i + 1] = companies_fields[i].csv_header;
+	for (i = 0; i < sizeof extra / sizeof extra[0]; i++)
+		header[COMPANIES_EXPORT_IMPORTED + i] = extra[i];
+	return records_export_fetch(tx, &e, out, header_done);
 }
 
 /* ------------------------------------------------------------------ record */

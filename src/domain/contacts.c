@@ -19,6 +19,7 @@
 #include "core/utf8.h"
 #include "core/uuid.h"
 #include "domain/audit.h"
+#include "domain/contact_import.h"
 #include "domain/normalise.h"
 
 /* Table order; CONTACTS_FIELD_COLUMNS below lists the same columns in the same order. */
@@ -73,6 +74,21 @@ static const char *const contacts_status_labels[] = {"Uploaded", "Approved", "As
 	"JOIN segments s ON s.id = k.segment_id JOIN users u ON u.id = k.created_by "              \
 	"LEFT JOIN users sdr ON sdr.id = k.assigned_sdr_id WHERE true"
 
+/* A count needs no join: every filter is on the contact's own columns. */
+#define CONTACTS_COUNT_SELECT "SELECT 1 FROM contacts k WHERE true"
+
+/* The list counts at most this many rows: the first screen must not grow with the data. */
+#define CONTACTS_COUNT_CAP 10000
+
+/* What the export adds after the import template's columns. */
+static const char *const contacts_export_extra[] = {
+    "Status", "SDR", "Duplicate", "Active", "Batch", "Created", "Updated", "Researcher", "Id"};
+#define CONTACTS_EXPORT_EXTRA_SQL                                                                  \
+	"k.status, sdr.name, k.is_duplicate, k.is_active, k.batch_id, "                            \
+	"to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "                      \
+	"to_char(k.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), u.name, k.id "
+#define CONTACTS_EXPORT_NEXTRA (sizeof contacts_export_extra / sizeof contacts_export_extra[0])
+
 #define CONTACTS_MAX_PARAMS 16
 #define CONTACTS_CURSOR_COL 15
 
@@ -81,6 +97,10 @@ static json_t *contacts_row(PGresult *res, int i);
 static int contacts_company_problem(db_conn *c, const char *company_id, char *msg, size_t msglen);
 static enum contacts_result contacts_db_failure(db_conn *c, json_t *errors);
 static int contacts_ids_array(const char *const *ids, size_t nids, buf *arr, json_t *missing);
+static void contacts_build_query(const struct contacts_filter *f, const char *select, buf *sql,
+				 const char **params, int *n, const char *like, char *ts, char *id,
+				 int ordered);
+static const char *contacts_export_select(void);
 
 DB_STMT(stmt_contact_get,
 	"SELECT k.id, " CONTACTS_K_FIELD_COLUMNS
@@ -100,6 +120,26 @@ DB_STMT(stmt_contact_insert,
 	"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
 	"$20, $21) RETURNING id, segment_id");
 DB_STMT(stmt_company_state, "SELECT status, name FROM companies WHERE id = $1");
+DB_STMT(stmt_contact_filter_options,
+	"SELECT json_build_object("
+	"'segments', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name) "
+	"ORDER BY lower(name)), '[]') FROM segments WHERE status = 'active'), "
+	"'researchers', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
+	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS "
+	"(SELECT 1 FROM contacts k WHERE k.created_by = u.id)), "
+	"'sdrs', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
+	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS (SELECT 1 FROM user_roles ur "
+	"JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.name = 'SDR') "
+	"OR EXISTS (SELECT 1 FROM contacts k WHERE k.assigned_sdr_id = u.id)), "
+	"'company', (SELECT json_build_object('id', id, 'name', name) FROM companies "
+	"WHERE id = $1::uuid))");
+/* Approved companies to pick from, by name; the one chosen already always among them. */
+DB_STMT(stmt_contact_company_choices,
+	"(SELECT c.id, c.name, s.name FROM companies c JOIN segments s ON s.id = c.segment_id "
+	"WHERE c.status = 'approved' AND c.is_active AND ($1::text IS NULL OR c.name ILIKE $1) "
+	"AND ($2::uuid IS NULL OR c.segment_id = $2::uuid) ORDER BY lower(c.name), c.id LIMIT $3) "
+	"UNION SELECT c.id, c.name, s.name FROM companies c JOIN segments s ON s.id = c.segment_id "
+	"WHERE c.id = $4::uuid ORDER BY 2, 1");
 /*
  * The history: the creation from the contact itself (an imported contact has
  * no 'create' row of its own), then every audited step that moved its status
@@ -226,6 +266,43 @@ contacts_row(PGresult *res, int i)
 	return row;
 }
 
+/*
+ * Appends "AND …" for each filter in use to select, binding values in order.
+ * like is the search pattern (normalise_search_pattern) or NULL; ts and id
+ * are caller storage for the parsed cursor; ordered adds the keyset and the
+ * order (a count wants neither).
+ */
+static void
+contacts_build_query(const struct contacts_filter *f, const char *select, buf *sql,
+		     const char **params, int *n, const char *like, char *ts, char *id, int ordered)
+{
+	buf_puts(sql, select);
+	*n = 0;
+	records_where(sql, params, n, "k.segment_id", f->segment_id);
+	records_where(sql, params, n, "k.company_id", f->company_id);
+	records_where(sql, params, n, "k.status", f->status);
+	records_where(sql, params, n, "k.assigned_sdr_id", f->sdr_id);
+	records_where(sql, params, n, "k.created_by", f->created_by);
+	records_where(sql, params, n, "k.batch_id", f->batch_id);
+	records_date_range(sql, params, n, "k", f->from, f->to);
+	if (like) {
+		/* the very expressions the trigram indexes were built on */
+		params[(*n)++] = like;
+		buf_printf(
+		    sql,
+		    " AND ((k.first_name || ' ' || k.last_name) ILIKE $%d OR k.email ILIKE $%d "
+		    "OR k.job_title ILIKE $%d OR k.company_id IN (SELECT x.id FROM companies x "
+		    "WHERE x.name ILIKE $%d))",
+		    *n, *n, *n, *n);
+	}
+	if (!f->show_duplicates)
+		buf_puts(sql, " AND NOT k.is_duplicate");
+	if (!f->show_inactive)
+		buf_puts(sql, " AND k.is_active");
+	if (ordered)
+		records_keyset(sql, params, n, "k", f->after, f->oldest_first, ts, id);
+}
+
 json_t *
 contacts_list(db_conn *c, const struct contacts_filter *f, char **next)
 {
@@ -234,36 +311,155 @@ contacts_list(db_conn *c, const struct contacts_filter *f, char **next)
 	char ts[40], id[37];
 	char *like = normalise_search_pattern(f->q);
 	json_t *rows;
-	int n = 0;
+	int n;
 
-	buf_puts(&sql, CONTACTS_LIST_SELECT);
-	records_where(&sql, params, &n, "k.segment_id", f->segment_id);
-	records_where(&sql, params, &n, "k.company_id", f->company_id);
-	records_where(&sql, params, &n, "k.status", f->status);
-	records_where(&sql, params, &n, "k.assigned_sdr_id", f->sdr_id);
-	records_where(&sql, params, &n, "k.created_by", f->created_by);
-	records_where(&sql, params, &n, "k.batch_id", f->batch_id);
-	records_date_range(&sql, params, &n, "k", f->from, f->to);
-	if (like) {
-		/* the very expressions the trigram indexes were built on */
-		params[n++] = like;
-		buf_printf(
-		    &sql,
-		    " AND ((k.first_name || ' ' || k.last_name) ILIKE $%d OR k.email ILIKE $%d "
-		    "OR k.job_title ILIKE $%d OR k.company_id IN (SELECT x.id FROM companies x "
-		    "WHERE x.name ILIKE $%d))",
-		    n, n, n, n);
-	}
-	if (!f->show_duplicates)
-		buf_puts(&sql, " AND NOT k.is_duplicate");
-	if (!f->show_inactive)
-		buf_puts(&sql, " AND k.is_active");
-	records_keyset(&sql, params, &n, "k", f->after, f->oldest_first, ts, id);
+	contacts_build_query(f, CONTACTS_LIST_SELECT, &sql, params, &n, like, ts, id, 1);
 	rows = records_page(c, &sql, params, n, f->limit > 0 ? f->limit : 50, CONTACTS_CURSOR_COL,
 			    contacts_row, next);
 	buf_free(&sql);
 	free(like);
 	return rows;
+}
+
+long long
+contacts_count(db_conn *c, const struct contacts_filter *f, int *capped)
+{
+	struct contacts_filter all = *f;
+	buf sql = BUF_INIT;
+	const char *params[CONTACTS_MAX_PARAMS];
+	char ts[40], id[37];
+	char *like = normalise_search_pattern(f->q);
+	long long total;
+	int n;
+
+	all.after = NULL; /* the whole filtered list, not what is left of it */
+	contacts_build_query(&all, CONTACTS_COUNT_SELECT, &sql, params, &n, like, ts, id, 0);
+	total = records_count(c, &sql, params, n, CONTACTS_COUNT_CAP, capped);
+	buf_free(&sql);
+	free(like);
+	return total;
+}
+
+/* The export's SQL expression for an import template heading (SPEC §4). */
+static const char *
+contacts_export_column(const char *header)
+{
+	int f;
+
+	if (strcmp(header, "Company Name") == 0)
+		return "co.name";
+	if (strcmp(header, "Segment Name") == 0)
+		return "s.name";
+	for (f = 0; f < CONTACTS_NFIELDS; f++)
+		if (strcmp(header, contacts_fields[f].csv_header) == 0)
+			return contacts_fields[f].column;
+	return NULL;
+}
+
+/*
+ * "SELECT <the import template's columns, in its order>, <the extras> FROM …":
+ * built once from the import's own column list, so an exported file is a
+ * file the import takes as it is, whatever order SPEC §4 gives.
+ */
+static const char *
+contacts_export_select(void)
+{
+	static char *sql;
+	buf b = BUF_INIT;
+	size_t i;
+
+	if (sql)
+		return sql;
+	buf_puts(&b, "SELECT ");
+	for (i = 0; i < contact_import_spec.ncolumns; i++) {
+		const char *col = contacts_export_column(contact_import_spec.columns[i].header);
+
+		buf_printf(&b, "%s%s", strchr(col ? col : "", '.') ? "" : "k.", col ? col : "NULL");
+		buf_puts(&b, ", ");
+	}
+	buf_puts(&b, CONTACTS_EXPORT_EXTRA_SQL);
+	buf_puts(&b, strstr(CONTACTS_LIST_SELECT, " FROM contacts k"));
+	sql = buf_steal(&b); /* one per process, for its lifetime */
+	return sql;
+}
+
+int
+contacts_export_open(db_conn *tx, const struct contacts_filter *f)
+{
+	buf sql = BUF_INIT;
+	const char *params[CONTACTS_MAX_PARAMS];
+	char ts[40], id[37];
+	char *like = normalise_search_pattern(f->q);
+	int n, rc;
+
+	contacts_build_query(f, contacts_export_select(), &sql, params, &n, like, ts, id, 1);
+	rc = records_export_open(tx, "contacts_export", &sql, params, n);
+	buf_free(&sql);
+	free(like);
+	return rc;
+}
+
+int
+contacts_export_fetch(db_conn *tx, buf *out, int *header_done)
+{
+	static const char *header[CONTACTS_NFIELDS + 2 + CONTACTS_EXPORT_NEXTRA];
+	static int yes_no[3];
+	const size_t nimport = contact_import_spec.ncolumns;
+	const struct records_export e = {"contacts_export", header,
+					 nimport + CONTACTS_EXPORT_NEXTRA, yes_no};
+	size_t i;
+
+	for (i = 0; i < nimport && i < CONTACTS_NFIELDS + 2; i++)
+		header[i] = contact_import_spec.columns[i].header;
+	for (i = 0; i < CONTACTS_EXPORT_NEXTRA; i++)
+		header[nimport + i] = contacts_export_extra[i];
+	/* Duplicate and Active, after Status and SDR */
+	yes_no[0] = (int)nimport + 2;
+	yes_no[1] = (int)nimport + 3;
+	yes_no[2] = -1;
+	return records_export_fetch(tx, &e, out, header_done);
+}
+
+json_t *
+contacts_filter_options(db_conn *c, const char *company_id)
+{
+	const char *p[1] = {company_id && uuid_valid(company_id) ? company_id : NULL};
+	PGresult *res = db_exec(c, &stmt_contact_filter_options, 1, p);
+	json_t *o;
+
+	if (!res)
+		return NULL;
+	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	return o;
+}
+
+json_t *
+contacts_company_choices(db_conn *c, const char *q, const char *segment_id, const char *chosen,
+			 int limit)
+{
+	char *like = normalise_search_pattern(q);
+	char lim[16];
+	const char *p[4] = {like, segment_id && uuid_valid(segment_id) ? segment_id : NULL, lim,
+			    chosen && uuid_valid(chosen) ? chosen : NULL};
+	PGresult *res;
+	json_t *list;
+	int i;
+
+	snprintf(lim, sizeof lim, "%d", limit);
+	res = db_exec(c, &stmt_contact_company_choices, 4, p);
+	free(like);
+	if (!res)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_array_append_new(
+		    list,
+		    json_pack("{s:s, s:s, s:s, s:b}", "id", PQgetvalue(res, i, 0), "name",
+			      PQgetvalue(res, i, 1), "segment", PQgetvalue(res, i, 2), "selected",
+			      chosen && strcmp(chosen, PQgetvalue(res, i, 0)) == 0));
+	PQclear(res);
+	return list;
 }
 
 /* ------------------------------------------------------------------ record */

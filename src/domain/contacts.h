@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/db.h"
 #include "domain/records.h"
 
@@ -76,6 +77,38 @@ const char *contacts_filter_problem(const struct contacts_filter *f);
  * database error.
  */
 json_t *contacts_list(db_conn *c, const struct contacts_filter *f, char **next);
+
+/*
+ * How many contacts the filter lists (the cursor ignored), at most a fixed
+ * cap: *capped is set when there are more. -1 on a database error.
+ */
+long long contacts_count(db_conn *c, const struct contacts_filter *f, int *capped);
+
+/*
+ * Streams the filtered list as CSV through a cursor inside the caller's open
+ * transaction: contacts_export_open, then contacts_export_fetch until it
+ * returns 0. The columns: the contact import template's (SPEC §4), in its
+ * order, then Status, SDR, Duplicate, Active, Batch, Created, Updated,
+ * Researcher and Id — an exported file imports again as it is.
+ */
+int contacts_export_open(db_conn *tx, const struct contacts_filter *f);
+int contacts_export_fetch(db_conn *tx, buf *out, int *header_done);
+
+/*
+ * The filter bar's pick lists in one round trip: {segments, researchers
+ * (people who have created contacts), sdrs (SDRs and anyone assigned),
+ * company ({id, name} of company_id, or null)}. NULL on a database error.
+ */
+json_t *contacts_filter_options(db_conn *c, const char *company_id);
+
+/*
+ * Approved, active companies a contact may belong to, by name: those whose
+ * name contains q (all when NULL), in segment_id when set, at most limit,
+ * plus chosen (whatever it is) so the current choice is always there:
+ * [{id, name, segment, selected}]. NULL on a database error.
+ */
+json_t *contacts_company_choices(db_conn *c, const char *q, const char *segment_id,
+				 const char *chosen, int limit);
 
 /*
  * One contact: every field by column name, fields [{column, label, value,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/csvout.h"
 #include "core/uuid.h"
 #include "domain/audit.h"
 #include "domain/normalise.h"
@@ -301,4 +302,86 @@ json_t *
 records_nullable(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+long long
+records_count(db_conn *c, buf *sql, const char **params, int n, long long cap, int *capped)
+{
+	char lim[24];
+	PGresult *res;
+	long long total;
+	buf wrapped = BUF_INIT;
+
+	snprintf(lim, sizeof lim, "%lld", cap + 1);
+	params[n++] = lim;
+	buf_printf(&wrapped, "SELECT count(*) FROM (%s LIMIT $%d) t", sql->data, n);
+	res = db_exec_params(c, wrapped.data, n, params);
+	buf_free(&wrapped);
+	if (!res)
+		return -1;
+	total = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	*capped = total > cap;
+	return *capped ? cap : total;
+}
+
+int
+records_export_open(db_conn *tx, const char *name, const buf *sql, const char **params, int n)
+{
+	buf decl = BUF_INIT;
+	PGresult *res;
+
+	buf_printf(&decl, "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql->data);
+	res = db_exec_params(tx, decl.data, n, params);
+	buf_free(&decl);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+static int
+records_is_yes_no(const int *cols, int col)
+{
+	for (; cols && *cols >= 0; cols++)
+		if (*cols == col)
+			return 1;
+	return 0;
+}
+
+int
+records_export_fetch(db_conn *tx, const struct records_export *e, buf *out, int *header_done)
+{
+	buf fetch = BUF_INIT;
+	PGresult *res;
+	int i, rows, col;
+	size_t h;
+
+	if (!*header_done) {
+		/* Excel takes a file for UTF-8 only when it starts with the byte order mark. */
+		csvout_bom(out);
+		for (h = 0; h < e->nheader; h++)
+			csvout_cell(out, e->header[h], h == 0);
+		csvout_end_row(out);
+		*header_done = 1;
+	}
+	buf_printf(&fetch, "FETCH 500 FROM %s", e->cursor);
+	res = db_exec_sql(tx, fetch.data);
+	buf_free(&fetch);
+	if (!res)
+		return -1;
+	rows = PQntuples(res);
+	for (i = 0; i < rows; i++) {
+		for (col = 0; col < PQnfields(res); col++) {
+			const char *v = records_value(res, i, col);
+
+			/* booleans: words a spreadsheet user reads */
+			if (records_is_yes_no(e->yes_no, col))
+				v = v && v[0] == 't' ? "yes" : "no";
+			csvout_cell(out, v, col == 0);
+		}
+		csvout_end_row(out);
+	}
+	PQclear(res);
+	return rows;
 }

@@ -123,6 +123,37 @@ void records_keyset(buf *sql, const char **params, int *n, const char *alias, co
 void records_date_range(buf *sql, const char **params, int *n, const char *alias, const char *from,
 			const char *to);
 
+/*
+ * How many rows a list statement (sql: "SELECT 1 FROM … WHERE …", no order)
+ * gives, counting at most cap: *capped is set when there are more (the
+ * count is then cap). Appends the LIMIT and binds it. -1 on a database
+ * error. The first screen of a list must not grow with the data.
+ */
+long long records_count(db_conn *c, buf *sql, const char **params, int n, long long cap,
+			int *capped);
+
+/*
+ * Declares the export cursor name over the list statement sql inside the
+ * caller's open transaction ("DECLARE name NO SCROLL CURSOR FOR " is put in
+ * front). 0 or -1.
+ */
+int records_export_open(db_conn *tx, const char *name, const buf *sql, const char **params, int n);
+
+/* What an export writes: its header row, and which columns are booleans. */
+struct records_export {
+	const char *cursor;	   /* the cursor's name */
+	const char *const *header; /* column headings, in the statement's column order */
+	size_t nheader;
+	const int *yes_no; /* column indexes shown as "yes"/"no", ended by -1 */
+};
+
+/*
+ * The next rows of an export cursor as CSV (the header and the byte order
+ * mark with the first call, *header_done then set). The number of rows
+ * appended; 0 at the end; -1 on a database error.
+ */
+int records_export_fetch(db_conn *tx, const struct records_export *e, buf *out, int *header_done);
+
 /* A nullable column's value (NULL for SQL NULL) and its JSON (null for NULL). */
 const char *records_value(PGresult *res, int row, int col);
 json_t *records_nullable(const char *s);

@@ -18,38 +18,28 @@
 #include "core/uuid.h"
 #include "domain/audit.h"
 #include "domain/companies.h"
+#include "domain/contacts.h"
 #include "domain/validate.h"
 #include "web/listing.h"
+#include "web/recordview.h"
 #include "web/routes.h"
 #include "web/session.h"
 
+#define COMPANIES_MISSING "There is no company at this address."
 #define COMPANIES_PAGE 50
-
-struct export_state {
-	db_conn *db;
-	buf pending;
-	size_t sent;
-	int header_done;
-	int finished;
-};
+#define COMPANY_CONTACTS_SHOWN 20 /* on the company panel */
 
 static const char *nonempty(const char *s);
 static void filter_from_request(struct request *req, struct companies_filter *f, int queue);
 static void filter_query(const struct companies_filter *f, int queue, buf *out);
 static json_t *filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *base,
 			 int with_options);
-static json_t *options_selected(json_t *list, const char *selected);
-static json_t *new_form_fields(struct request *req, json_t *errors);
-static const char *form_get(void *ctx, const char *column);
 static void list_page(struct request *req, int queue);
 static json_t *company_or_404(struct request *req, db_conn *db, const char *id);
 static void render_company(struct request *req, unsigned status, const char *tmpl, json_t *co,
 			   json_t *errors, json_t *input);
 static void reject_form_again(struct request *req, const char *msg, const char *id);
 static void decided(struct request *req, enum companies_result r, const char *msg, const char *id);
-static const char *safe_return(const char *to, const char *fallback);
-static ssize_t export_fill(void *cls, char *out, size_t max);
-static void export_done(void *cls);
 
 static const char *
 nonempty(const char *s)
@@ -95,22 +85,6 @@ filter_query(const struct companies_filter *f, int queue, buf *out)
 	listing_query(out, kv, sizeof kv / sizeof kv[0]);
 }
 
-static json_t *
-options_selected(json_t *list, const char *selected)
-{
-	size_t i;
-	json_t *o;
-
-	json_array_foreach(list, i, o)
-	{
-		const char *id = json_string_value(json_object_get(o, "id"));
-
-		json_object_set_new(o, "selected",
-				    json_boolean(selected && id && !strcmp(id, selected)));
-	}
-	return list;
-}
-
 /*
  * The filter bar's view model. with_options 0 (the rows of a next page) skips
  * the segment and researcher pick lists: two queries the rows do not show.
@@ -138,10 +112,12 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_object_set_new(vm, "duplicates", json_boolean(f->show_duplicates));
 	json_object_set_new(vm, "deactivated", json_boolean(f->show_inactive));
 	json_object_set_new(vm, "statuses", st);
-	json_object_set_new(vm, "segments",
-			    options_selected(segments ? segments : json_array(), f->segment_id));
-	json_object_set_new(vm, "researchers",
-			    options_selected(creators ? creators : json_array(), f->created_by));
+	json_object_set_new(
+	    vm, "segments",
+	    listing_options_selected(segments ? segments : json_array(), f->segment_id));
+	json_object_set_new(
+	    vm, "researchers",
+	    listing_options_selected(creators ? creators : json_array(), f->created_by));
 	json_object_set_new(vm, "active",
 			    json_boolean(f->q || f->segment_id || (f->status && !queue) ||
 					 f->created_by || f->from || f->to || f->batch_id ||
@@ -153,27 +129,47 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	return vm;
 }
 
+static json_t *
+source_list(db_conn *db, const void *filter, char **next)
+{
+	return companies_list(db, filter, next);
+}
+
+static long long
+source_count(db_conn *db, const void *filter, int *capped)
+{
+	return companies_count(db, filter, capped);
+}
+
+static void
+source_query(const void *filter, int queue, buf *out)
+{
+	filter_query(filter, queue, out);
+}
+
+static json_t *
+source_filters(db_conn *db, const void *filter, int queue, const char *base, int with_options)
+{
+	return filter_vm(db, filter, queue, base, with_options);
+}
+
+static const struct listing_source source = {source_list, source_count, source_query,
+					     source_filters};
+
 static void
 list_page(struct request *req, int queue)
 {
+	static const struct listing_view views[2] = {
+	    {"Companies", "/companies", "/companies/export.csv", "company", "companies",
+	     "companies/list", "companies/_rows", NULL},
+	    {"Approval queue · Companies", "/approvals/companies", NULL, "pending company",
+	     "pending companies", "approvals/companies", "approvals/_company_rows", "companies"},
+	};
 	struct companies_filter f;
-	struct listing l;
 	const char *problem;
-	char *next = NULL;
-	json_t *rows, *vm, *filters;
-	db_conn *db;
-	buf q = BUF_INIT;
-	const char *base = queue ? "/approvals/companies" : "/companies";
-	int rows_only, capped = 0;
-	long long total = -1;
 
 	filter_from_request(req, &f, queue);
 	problem = companies_filter_problem(&f);
-	db = req_db(req);
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
 	if (problem) {
 		/* A bad filter shows the first page unfiltered by it, and says why. */
 		f.after = NULL;
@@ -190,45 +186,7 @@ list_page(struct request *req, int queue)
 			f.status = companies_filter_problem(&f) ? NULL : f.status;
 		f.oldest_first = queue || f.batch_id;
 	}
-	rows = companies_list(db, &f, &next);
-	if (!rows) {
-		render_db_error(req, db);
-		return;
-	}
-	/* the next page of an infinite scroll wants only its rows, and no count */
-	rows_only = req_is_htmx(req) && f.after;
-	if (!rows_only && (total = companies_count(db, &f, &capped)) < 0) {
-		json_decref(rows);
-		free(next);
-		render_db_error(req, db);
-		return;
-	}
-	filter_query(&f, queue, &q);
-	filters = filter_vm(db, &f, queue, base, !rows_only);
-	l = (struct listing){base,
-			     queue ? NULL : "/companies/export.csv",
-			     q.data ? q.data : "",
-			     next,
-			     total,
-			     capped,
-			     queue ? "pending company" : "company",
-			     queue ? "pending companies" : "companies",
-			     json_is_true(json_object_get(filters, "active"))};
-	vm = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b}", "title",
-		       queue ? "Approval queue · Companies" : "Companies", "rows", rows, "list",
-		       listing_vm(&l), "filters", filters, "queue", queue, "first_page",
-		       f.after == NULL);
-	json_object_set(vm, "next_url", json_object_get(json_object_get(vm, "list"), "next_url"));
-	json_object_set_new(vm, "empty", json_boolean(json_array_size(rows) == 0 && !f.after));
-	if (problem)
-		json_object_set_new(vm, "filter_error", json_string(problem));
-	free(next);
-	buf_free(&q);
-	render(req, 200,
-	       rows_only ? (queue ? "approvals/_company_rows" : "companies/_rows")
-	       : queue   ? "approvals/companies"
-			 : "companies/list",
-	       vm);
+	listing_page(req, &source, &views[queue ? 1 : 0], &f, f.after, queue, problem);
 }
 
 void
@@ -245,110 +203,52 @@ web_approvals_companies(struct request *req)
 
 /* ---------------------------------------------------------------- export */
 
-static ssize_t
-export_fill(void *cls, char *out, size_t max)
+static int
+export_open(db_conn *tx, const void *filter)
 {
-	struct export_state *st = cls;
-	size_t n;
-
-	while (st->sent == st->pending.len && !st->finished) {
-		int rows;
-
-		buf_reset(&st->pending);
-		st->sent = 0;
-		rows = companies_export_fetch(st->db, &st->pending, &st->header_done);
-		if (rows < 0) {
-			log_error("companies: export stopped: %s", db_error_message(st->db));
-			return -1; /* the client sees a cut file rather than a silent one */
-		}
-		if (rows == 0) {
-			st->finished = 1;
-			db_commit(st->db);
-		}
-	}
-	if (st->sent == st->pending.len)
-		return -1;
-	n = st->pending.len - st->sent;
-	if (n > max)
-		n = max;
-	memcpy(out, st->pending.data + st->sent, n);
-	st->sent += n;
-	return (ssize_t)n;
-}
-
-static void
-export_done(void *cls)
-{
-	struct export_state *st = cls;
-
-	buf_free(&st->pending);
-	free(st);
+	return companies_export_open(tx, filter);
 }
 
 void
 web_companies_export(struct request *req)
 {
+	static const struct listing_export e = {"company", "companies.csv", export_open,
+						companies_export_fetch};
 	struct companies_filter f;
-	struct export_state *st;
-	db_conn *db = req_db(req);
-	buf q = BUF_INIT;
-	const char *problem;
 
 	filter_from_request(req, &f, 0);
-	f.after = NULL;
+	f.after = NULL; /* an export is whole */
 	f.limit = 0;
-	problem = companies_filter_problem(&f);
-	if (problem) {
-		render_error(req, 400, problem);
-		return;
-	}
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
-	filter_query(&f, 0, &q);
-	/* The export is audited before it streams: a cut download still happened. */
-	if (db_begin(db) != 0 ||
-	    audit_record(db, session_user(req)->id, "export", "company", NULL,
-			 json_pack("{s:s}", "filters", q.data ? q.data : "")) != 0 ||
-	    db_commit(db) != 0 || db_begin(db) != 0 || companies_export_open(db, &f) != 0) {
-		buf_free(&q);
-		db_rollback(db);
-		render_db_error(req, db);
-		return;
-	}
-	buf_free(&q);
-	st = xcalloc(1, sizeof *st);
-	st->db = db;
-	resp_header(req, "Content-Disposition", "attachment; filename=\"companies.csv\"");
-	resp_header(req, "Cache-Control", "no-store");
-	resp_stream(req, 200, "text/csv; charset=utf-8", export_fill, st, export_done);
+	listing_export(req, &source, &e, &f, companies_filter_problem(&f));
 }
 
 /* ---------------------------------------------------------------- record */
 
-static const char *
-form_get(void *ctx, const char *column)
-{
-	return req_form(ctx, column);
-}
-
 static json_t *
 company_or_404(struct request *req, db_conn *db, const char *id)
 {
-	json_t *co;
-	int err = 0;
+	return recordview_get(req, db, id, companies_get, COMPANIES_MISSING);
+}
 
-	if (!uuid_valid(id)) {
-		render_error(req, 404, "There is no company at this address.");
-		return NULL;
-	}
-	co = companies_get(db, id, &err);
-	if (err)
-		render_db_error(req, db);
-	else if (!co)
-		render_error(req, 404, "There is no company at this address.");
-	return co;
+/*
+ * The company's contacts for its panel and page: the newest few, and
+ * whether there are more (the full list is /contacts?company=…).
+ */
+static void
+related_contacts(db_conn *db, json_t *co)
+{
+	struct contacts_filter f;
+	char *next = NULL;
+	json_t *rows;
+
+	memset(&f, 0, sizeof f);
+	f.company_id = json_string_value(json_object_get(co, "id"));
+	f.limit = COMPANY_CONTACTS_SHOWN;
+	rows = contacts_list(db, &f, &next);
+	json_object_set_new(co, "contacts", rows ? rows : json_array());
+	json_object_set_new(co, "contacts_more", json_boolean(next != NULL));
+	json_object_set_new(co, "has_contacts", json_boolean(rows && json_array_size(rows) > 0));
+	free(next);
 }
 
 /*
@@ -364,48 +264,26 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	json_t *timeline =
 	    audit_timeline(db, "company", json_string_value(json_object_get(co, "id")), 50);
 	json_t *segments = companies_active_segments(db);
-	json_t *fields = json_object_get(co, "fields"), *field;
-	size_t i;
-
-	json_array_foreach(fields, i, field)
-	{
-		const char *col = json_string_value(json_object_get(field, "column"));
-		json_t *err = errors ? json_object_get(errors, col) : NULL;
-
-		if (input && json_object_get(input, col))
-			json_object_set(field, "value", json_object_get(input, col));
-		if (err)
-			json_object_set(field, "error", err);
-	}
 	if (errors && json_object_get(errors, "segment_id"))
 		json_object_set(co, "segment_error", json_object_get(errors, "segment_id"));
-	json_object_set_new(co, "segments",
-			    options_selected(segments ? segments : json_array(),
-					     json_string_value(json_object_get(co, "segment_id"))));
+	json_object_set_new(
+	    co, "segments",
+	    listing_options_selected(segments ? segments : json_array(),
+				     json_string_value(json_object_get(co, "segment_id"))));
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
 	json_object_set_new(co, "title",
 			    json_string(json_string_value(json_object_get(co, "name"))));
-	json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
-	/* section headings sit under the page's h1, or under the panel's h2 */
-	json_object_set_new(co, "hl", json_integer(req_is_htmx(req) ? 3 : 2));
-	json_object_set_new(co, "inline", json_true());
 	json_object_set_new(co, "ctx", json_string("panel"));
-	if (errors && json_object_size(errors))
-		json_object_set_new(co, "has_errors", json_true());
+	recordview_decorate(req, co, "company", "/companies", errors, input);
+	related_contacts(db, co);
 	render(req, status, tmpl, co);
 }
 
 void
 web_companies_show(struct request *req)
 {
-	db_conn *db = req_db(req);
-	json_t *co;
+	json_t *co = recordview_load(req, companies_get, COMPANIES_MISSING);
 
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
-	co = company_or_404(req, db, req_param(req, "id"));
 	if (co)
 		render_company(req, 200, "companies/panel", co, NULL, NULL);
 }
@@ -413,14 +291,8 @@ web_companies_show(struct request *req)
 void
 web_companies_peek(struct request *req)
 {
-	db_conn *db = req_db(req);
-	json_t *co;
+	json_t *co = recordview_load(req, companies_get, COMPANIES_MISSING);
 
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
-	co = company_or_404(req, db, req_param(req, "id"));
 	if (co) {
 		json_object_set_new(co, "title",
 				    json_string(json_string_value(json_object_get(co, "name"))));
@@ -428,27 +300,6 @@ web_companies_peek(struct request *req)
 		json_object_set_new(co, "ctx", json_string("peek"));
 		render(req, 200, "companies/peek", co);
 	}
-}
-
-/* The create form's fields, with what was typed and the messages after a failed save. */
-static json_t *
-new_form_fields(struct request *req, json_t *errors)
-{
-	json_t *fields = json_array();
-	int i;
-
-	for (i = 0; i < COMPANIES_NFIELDS; i++) {
-		const char *raw = req_form(req, companies_fields[i].column);
-		json_t *f = companies_field_json(&companies_fields[i], json_string(raw ? raw : ""));
-		json_t *err = errors ? json_object_get(errors, companies_fields[i].column) : NULL;
-
-		if (err)
-			json_object_set(f, "error", err);
-		if (i == 0)
-			json_object_set_new(f, "autofocus", json_true());
-		json_array_append_new(fields, f);
-	}
-	return fields;
 }
 
 void
@@ -466,10 +317,11 @@ web_companies_new(struct request *req)
 		render_db_error(req, db);
 		return;
 	}
-	render(req, 200, "companies/new",
-	       json_pack("{s:s, s:o, s:o}", "title", "New company", "segments",
-			 options_selected(segments, req_query(req, "segment")), "fields",
-			 new_form_fields(req, NULL)));
+	render(
+	    req, 200, "companies/new",
+	    json_pack("{s:s, s:o, s:o}", "title", "New company", "segments",
+		      listing_options_selected(segments, req_query(req, "segment")), "fields",
+		      recordview_form_fields(req, companies_fields, COMPANIES_NFIELDS, NULL, 1)));
 }
 
 void
@@ -486,28 +338,27 @@ web_companies_create(struct request *req)
 		render_db_error(req, NULL);
 		return;
 	}
-	if (companies_clean(form_get, req, 0, vals, NULL, errors) == 0)
+	if (companies_clean(listing_form_get, req, 0, vals, NULL, errors) == 0)
 		r = companies_create(db, session_user(req)->id, segment_id, vals, id, errors);
 	else if (!segment_id || !uuid_valid(segment_id))
 		json_object_set_new(errors, "segment_id", json_string("Choose a segment."));
 	if (r == COMPANIES_OK) {
-		buf loc = BUF_INIT;
-
-		buf_printf(&loc, "/companies/%s", id);
-		session_flash(req, "success", "Company created. It waits for approval.");
-		resp_redirect(req, loc.data);
-		buf_free(&loc);
+		recordview_redirect(req, "/companies", id,
+				    "Company created. It waits for approval.");
 	} else if (r == COMPANIES_DB_ERROR) {
 		render_db_error(req, db);
 	} else {
 		json_t *segments = companies_active_segments(db);
 
 		/* everything typed comes back, as typed, beside its message */
-		render(req, 422, "companies/new",
-		       json_pack("{s:s, s:o, s:o, s:O, s:b}", "title", "New company", "segments",
-				 options_selected(segments ? segments : json_array(), segment_id),
-				 "fields", new_form_fields(req, errors), "errors", errors,
-				 "has_errors", 1));
+		render(
+		    req, 422, "companies/new",
+		    json_pack(
+			"{s:s, s:o, s:o, s:O, s:b}", "title", "New company", "segments",
+			listing_options_selected(segments ? segments : json_array(), segment_id),
+			"fields",
+			recordview_form_fields(req, companies_fields, COMPANIES_NFIELDS, errors, 1),
+			"errors", errors, "has_errors", 1));
 	}
 	companies_values_free(vals);
 	json_decref(errors);
@@ -519,7 +370,7 @@ web_companies_update(struct request *req)
 	const char *id = req_param(req, "id");
 	const char *segment_id = nonempty(req_form(req, "segment_id"));
 	char *vals[COMPANIES_NFIELDS];
-	int present[COMPANIES_NFIELDS], i;
+	int present[COMPANIES_NFIELDS];
 	json_t *errors = json_object(), *co, *input;
 	db_conn *db = req_db(req);
 	enum companies_result r = COMPANIES_INVALID;
@@ -531,11 +382,11 @@ web_companies_update(struct request *req)
 	}
 	if (!uuid_valid(id)) {
 		json_decref(errors);
-		render_error(req, 404, "There is no company at this address.");
+		render_error(req, 404, COMPANIES_MISSING);
 		return;
 	}
 	/* Only the fields sent are changed: the panel saves one field at a time. */
-	if (companies_clean(form_get, req, 1, vals, present, errors) == 0)
+	if (companies_clean(listing_form_get, req, 1, vals, present, errors) == 0)
 		r = companies_update(db, session_user(req)->id, id, segment_id, vals, present,
 				     errors);
 	companies_values_free(vals);
@@ -546,16 +397,11 @@ web_companies_update(struct request *req)
 	}
 	if (r == COMPANIES_NOT_FOUND) {
 		json_decref(errors);
-		render_error(req, 404, "There is no company at this address.");
+		render_error(req, 404, COMPANIES_MISSING);
 		return;
 	}
 	if (r == COMPANIES_OK && !req_is_htmx(req)) {
-		buf loc = BUF_INIT;
-
-		buf_printf(&loc, "/companies/%s", id);
-		session_flash(req, "success", "Changes saved.");
-		resp_redirect(req, loc.data);
-		buf_free(&loc);
+		recordview_redirect(req, "/companies", id, "Changes saved.");
 		json_decref(errors);
 		return;
 	}
@@ -564,22 +410,9 @@ web_companies_update(struct request *req)
 		json_decref(errors);
 		return;
 	}
-	input = json_object();
-	for (i = 0; i < COMPANIES_NFIELDS; i++) {
-		const char *raw = req_form(req, companies_fields[i].column);
-
-		if (raw && json_object_get(errors, companies_fields[i].column))
-			json_object_set_new(input, companies_fields[i].column, json_string(raw));
-	}
-	if (r == COMPANIES_OK) {
-		json_t *f;
-		size_t k;
-
-		/* the fields just saved say so; the panel as a whole too */
-		json_array_foreach(json_object_get(co, "fields"), k, f) if (present[k])
-				json_object_set_new(f, "saved", json_true());
-		json_object_set_new(co, "saved", json_true());
-	}
+	input = recordview_typed(req, companies_fields, COMPANIES_NFIELDS, errors);
+	if (r == COMPANIES_OK)
+		recordview_mark_saved(co, present); /* the fields just saved say so */
 	/*
 	 * htmx gets the panel back with saved values or errors in place, as a
 	 * 200: htmx swaps only successful responses, and the errors are the
@@ -592,15 +425,6 @@ web_companies_update(struct request *req)
 }
 
 /* --------------------------------------------------------------- decisions */
-
-/* Only a local path may be a redirect target. */
-static const char *
-safe_return(const char *to, const char *fallback)
-{
-	if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\' || strpbrk(to, "\r\n"))
-		return fallback;
-	return to;
-}
 
 /*
  * A rejection without a usable reason: the same reject form again, open,
@@ -623,7 +447,7 @@ reject_form_again(struct request *req, const char *msg, const char *id)
 	if (typed && !validate_utf8(typed, strlen(typed)))
 		json_object_set_new(co, "reason_value", json_string(typed));
 	json_object_set_new(co, "return_to",
-			    json_string(safe_return(req_form(req, "return_to"), "")));
+			    json_string(listing_safe_return(req_form(req, "return_to"), "")));
 	if (req_is_htmx(req)) {
 		json_object_set_new(co, "ctx",
 				    json_string(ctx && !strcmp(ctx, "peek") ? "peek" : "panel"));
@@ -648,7 +472,7 @@ decided(struct request *req, enum companies_result r, const char *msg, const cha
 		return;
 	}
 	if (r == COMPANIES_NOT_FOUND) {
-		render_error(req, 404, "There is no company at this address.");
+		render_error(req, 404, COMPANIES_MISSING);
 		return;
 	}
 	if (r == COMPANIES_INVALID && !req_wants_json(req)) {
@@ -673,7 +497,7 @@ decided(struct request *req, enum companies_result r, const char *msg, const cha
 	}
 	snprintf(fallback, sizeof fallback, "/companies/%s", id);
 	session_flash(req, r == COMPANIES_OK ? "success" : "error", msg);
-	resp_redirect(req, safe_return(req_form(req, "return_to"), fallback));
+	resp_redirect(req, listing_safe_return(req_form(req, "return_to"), fallback));
 }
 
 void

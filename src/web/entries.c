@@ -80,7 +80,17 @@ SPANNER_ENTRY(page_imports_batch_errors_csv, "/imports/{batch}/errors.csv")
 SPANNER_ENTRY(page_imports_batch_failed_rows_csv, "/imports/{batch}/failed-rows.csv")
 SPANNER_ENTRY(page_imports_batch_fix, "/imports/{batch}/fix")
 
-/* search across segments and companies (web/search.c) */
+/* contacts and the contact approval queue (web/contacts.c) */
+SPANNER_ENTRY(page_contacts, "/contacts")
+SPANNER_ENTRY(page_contacts_new, "/contacts/new")
+SPANNER_ENTRY(page_contacts_export_csv, "/contacts/export.csv")
+SPANNER_ENTRY(page_contacts_approve, "/contacts/approve")
+SPANNER_ENTRY(page_contacts_id, "/contacts/{id}")
+SPANNER_ENTRY(page_contacts_id_peek, "/contacts/{id}/peek")
+SPANNER_ENTRY(page_contacts_id_panel, "/contacts/{id}/panel")
+SPANNER_ENTRY(page_approvals_contacts, "/approvals/contacts")
+
+/* search across segments, companies and contacts (web/search.c) */
 SPANNER_ENTRY(page_search, "/search")
 
 /* every path routes_table does not know: kore.conf's last route, ^/.*$ */

@@ -50,4 +50,68 @@ const char *listing_count_text(long long total, int capped, const char *one, con
  */
 json_t *listing_vm(const struct listing *l);
 
+struct request;
+struct db_conn;
+
+/* How a module lists its records: each takes the module's own filter struct. */
+struct listing_source {
+	json_t *(*list)(struct db_conn *db, const void *filter, char **next);
+	long long (*count)(struct db_conn *db, const void *filter, int *capped);
+	/* the filters as a query string (no cursor) */
+	void (*query)(const void *filter, int queue, buf *out);
+	/* the filter bar's view model, with "active"; with_options 0 skips the pick lists */
+	json_t *(*filters)(struct db_conn *db, const void *filter, int queue, const char *base,
+			   int with_options);
+};
+
+/* One list page's words, paths and templates (a list, or an approval queue's tab). */
+struct listing_view {
+	const char *title;
+	const char *base;	 /* "/companies", "/approvals/contacts" */
+	const char *export_path; /* or NULL */
+	const char *one, *many;	 /* for the count */
+	const char *tmpl;	 /* the page */
+	const char *rows_tmpl;	 /* the rows of a next page (infinite scroll) */
+	const char *tab;	 /* the approval queue's tab ("companies"), or NULL */
+};
+
+/*
+ * Renders one page of a list: the rows from after (the filter's cursor), the
+ * count, the filter bar, the "next page" and export links from one query
+ * string, the queue's tabs with their counts; an htmx request for a next
+ * page gets only its rows. problem (a filter that could not be used, already
+ * dropped from filter) is said above the rows. Renders the database error
+ * page itself when a query fails.
+ */
+void listing_page(struct request *req, const struct listing_source *src,
+		  const struct listing_view *v, const void *filter, const char *after, int queue,
+		  const char *problem);
+
+/* Marks the entry of list ([{id, …}]) whose id is selected ("selected": true); returns list. */
+json_t *listing_options_selected(json_t *list, const char *selected);
+
+/* A field getter (records_get_fn) over the request's form. */
+const char *listing_form_get(void *req, const char *column);
+
+/* Only a local path may be a redirect target: to, or fallback when it is not one. */
+const char *listing_safe_return(const char *to, const char *fallback);
+
+/* What an export streams: its cursor opened over filter, then batches of CSV. */
+struct listing_export {
+	const char *entity;   /* for the audit row: "company", "contact" */
+	const char *filename; /* "companies.csv" */
+	int (*open)(struct db_conn *tx, const void *filter);
+	int (*fetch)(struct db_conn *tx, buf *out, int *header_done);
+};
+
+/*
+ * The CSV export of exactly the filtered rows (filter: the module's, with
+ * no cursor and no limit): refused with problem (400) when the filter cannot
+ * be used; else audits the export (with the filters' query string) in its
+ * own transaction first — a cut download still happened — then streams the
+ * cursor through resp_stream, batch by batch.
+ */
+void listing_export(struct request *req, const struct listing_source *src,
+		    const struct listing_export *e, const void *filter, const char *problem);
+
 #endif

@@ -106,7 +106,21 @@ const struct route routes_table[] = {
 	{"GET", "/imports/{batch}/fix", H(web_imports_fix_page), ACCESS_SIGNED_IN, NULL, 0},
 	{"POST", "/imports/{batch}/fix", H(web_imports_fix), ACCESS_SIGNED_IN, NULL, 1},
 
-	/* search across segments and companies (web/search.c) */
+	/* contacts and the contact approval queue (web/contacts.c) */
+	{"GET", "/contacts", H(web_contacts_list), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/contacts/new", H(web_contacts_new), ACCESS_PERMISSION, "contacts.create", 0},
+	{"POST", "/contacts", H(web_contacts_create), ACCESS_PERMISSION, "contacts.create", 0},
+	{"GET", "/contacts/export.csv", H(web_contacts_export), ACCESS_PERMISSION, "export.csv", 0},
+	{"POST", "/contacts/approve", H(web_contacts_approve), ACCESS_PERMISSION, "contacts.approve",
+	 0},
+	{"GET", "/contacts/{id}", H(web_contacts_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/contacts/{id}/peek", H(web_contacts_peek), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/contacts/{id}/panel", H(web_contacts_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/contacts/{id}", H(web_contacts_update), ACCESS_PERMISSION, "contacts.edit", 0},
+	{"GET", "/approvals/contacts", H(web_approvals_contacts), ACCESS_PERMISSION,
+	 "contacts.approve", 0},
+
+	/* search across segments, companies and contacts (web/search.c) */
 	{"GET", "/search", H(web_search), ACCESS_SIGNED_IN, NULL, 0},
 
 	{NULL, NULL, NULL, ACCESS_PUBLIC, NULL, 0},

@@ -80,6 +80,17 @@ void web_imports_failed_rows_csv(struct request *req);
 void web_imports_fix_page(struct request *req);
 void web_imports_fix(struct request *req);
 
+/* web/contacts.c */
+void web_contacts_list(struct request *req);
+void web_contacts_new(struct request *req);
+void web_contacts_create(struct request *req);
+void web_contacts_export(struct request *req);
+void web_contacts_show(struct request *req);
+void web_contacts_peek(struct request *req);
+void web_contacts_update(struct request *req);
+void web_contacts_approve(struct request *req);
+void web_approvals_contacts(struct request *req);
+
 /* web/search.c */
 void web_search(struct request *req);
 

@@ -1,7 +1,7 @@
 /*
- * search — the global search box in the header: one query across segments
- * and companies (contacts join when they exist), each group a short list
- * that links to the full, filtered list.
+ * search — the global search box in the header: one query across segments,
+ * companies and contacts (by name, e-mail, job title or company), each group
+ * a short list that links to the full, filtered list.
  *
  * It reuses each module's own list query with its search filter, so a result
  * here is exactly what that list would show for the same words.
@@ -11,6 +11,7 @@
 
 #include "core/render.h"
 #include "domain/companies.h"
+#include "domain/contacts.h"
 #include "domain/segments.h"
 #include "domain/validate.h"
 #include "web/routes.h"
@@ -22,9 +23,10 @@ web_search(struct request *req)
 {
 	const char *q = req_query(req, "q");
 	struct companies_filter cf;
+	struct contacts_filter kf;
 	struct segments_filter sf;
-	json_t *vm, *companies = NULL, *segments = NULL;
-	char *next = NULL;
+	json_t *vm, *companies = NULL, *segments = NULL, *contacts = NULL;
+	char *next = NULL, *knext = NULL;
 	db_conn *db;
 
 	/* checked before anything holds it: a JSON string must be valid UTF-8 */
@@ -51,10 +53,16 @@ web_search(struct request *req)
 	memset(&sf, 0, sizeof sf);
 	sf.q = q;
 	sf.archived = 1;
+	memset(&kf, 0, sizeof kf);
+	kf.q = q;
+	kf.limit = SEARCH_PER_GROUP;
 	companies = companies_list(db, &cf, &next);
 	segments = companies ? segments_list(db, &sf) : NULL;
-	if (!companies || !segments) {
+	contacts = segments ? contacts_list(db, &kf, &knext) : NULL;
+	if (!companies || !segments || !contacts) {
 		json_decref(companies);
+		json_decref(segments);
+		free(next);
 		json_decref(vm);
 		render_db_error(req, db);
 		return;
@@ -66,10 +74,15 @@ web_search(struct request *req)
 	json_object_set_new(vm, "has_companies", json_boolean(json_array_size(companies) > 0));
 	json_object_set_new(vm, "has_segments",
 			    json_boolean(json_array_size(json_object_get(segments, "segments")) > 0));
-	json_object_set_new(vm, "nothing", json_boolean(json_array_size(companies) == 0 &&
-							json_array_size(json_object_get(
-								segments, "segments")) == 0));
+	json_object_set_new(vm, "has_contacts", json_boolean(json_array_size(contacts) > 0));
+	json_object_set_new(vm, "contacts_more", json_boolean(knext != NULL));
+	json_object_set_new(
+	    vm, "nothing",
+	    json_boolean(json_array_size(companies) == 0 && json_array_size(contacts) == 0 &&
+			 json_array_size(json_object_get(segments, "segments")) == 0));
+	json_object_set_new(vm, "contacts", contacts);
 	json_decref(segments);
 	free(next);
+	free(knext);
 	render(req, 200, "search", vm);
 }

@@ -36,6 +36,7 @@ static const struct {
 	{"/", "Home", NULL},
 	{"/segments", "Segments", NULL},
 	{"/companies", "Companies", NULL},
+	{"/contacts", "Contacts", NULL},
 	{"/imports", "Imports", NULL},
 	{"/approvals/companies", "Approvals", "companies.approve"},
 	{"/admin/users", "Users", "users.manage"},

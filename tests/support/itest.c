@@ -3,6 +3,8 @@
  */
 #include "itest.h"
 
+#include "core/password.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -485,6 +487,36 @@ itest_company(char id[37], const char *name, const char *segment_id, const char 
 
 	snprintf(id, 37, "%s", v ? v : "");
 	free(v);
+}
+
+void
+itest_user_session(const char *label, const char *role, char id[37], char token[65], char csrf[65])
+{
+	char email[200], *v;
+	const char *p[3] = {email, label, NULL};
+	char *e;
+
+	snprintf(email, sizeof email, "%s@itest.example", label);
+	for (e = email; *e; e++)
+		if (*e == ' ')
+			*e = '-';
+	v = itest_sql_value("INSERT INTO users (email, name) VALUES (lower($1), $2) RETURNING id",
+			    2, p);
+	snprintf(id, 37, "%s", v ? v : "");
+	free(v);
+	p[0] = id;
+	p[1] = role;
+	itest_sql_ok("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE "
+		     "name = $2",
+		     2, p);
+	password_random_hex(token, 32);
+	password_random_hex(csrf, 32);
+	p[0] = token;
+	p[1] = id;
+	p[2] = csrf;
+	itest_sql_ok("INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES "
+		     "(sha256(convert_to($1, 'UTF8')), $2, $3, now() + interval '2 hours')",
+		     3, p);
 }
 
 const char *

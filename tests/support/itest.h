@@ -53,6 +53,14 @@ void itest_company(char id[37], const char *name, const char *segment_id, const 
 		   const char *creator);
 
 /*
+ * A user holding role (its name: "Researcher"), named label, with a session
+ * made straight in the database as a sign-in would: id, the session cookie's
+ * value (token) and its CSRF token (csrf).
+ */
+void itest_user_session(const char *label, const char *role, char id[37], char token[65],
+			char csrf[65]);
+
+/*
  * A field getter (records_get_fn, domain/records.h) over ctx, a NULL-terminated
  * array of column, value pairs: the values a form or a JSON body would send.
  */

@@ -1,0 +1,655 @@
+/*
+ * Contacts over HTTP against the real server and database (SPEC.md §2
+ * "Contacts", §5 lists and the approval queue, §7 URLs and views).
+ *
+ * What it proves:
+ *  - POST /contacts creates a contact of an approved company, normalised,
+ *    with the company's segment whatever segment the client sends; a pending
+ *    company is refused with a message that says it is pending, a bad e-mail
+ *    on its field; nothing is stored then;
+ *  - /contacts/{id}, /peek and /panel answer as a page, as an htmx fragment
+ *    and as JSON (the same view model);
+ *  - the list's filters (search by e-mail, company, status) and the export:
+ *    the CSV holds exactly the rows of the list for the same filters (every
+ *    page followed through next_url), the import template's columns first;
+ *  - an inline edit of the panel changes only the field sent and is audited
+ *    with old and new;
+ *  - POST /contacts/approve: ids approve in one go, one audit row each; ids
+ *    someone approved before are reported, not approved twice; `only` wins
+ *    over a selection; htmx gets the fragment naming the rows that leave,
+ *    a plain form a 303 back to the queue;
+ *  - refusals by role: a Researcher may neither approve nor open the queue,
+ *    an SDR may neither create nor edit; every signed-in role sees the list;
+ *  - the global search finds a contact by its e-mail; the company's panel
+ *    lists its contacts with the link to add one; the queue's tabs count.
+ *
+ * Names carry this process's id, so the suite can run again on the same
+ * database.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "itest.h"
+
+enum how { AS_HTML, AS_HTMX, AS_JSON };
+
+struct who {
+	char id[37], token[65], csrf[65];
+};
+
+static struct itest_server srv;
+static int tag;
+static struct who rex;	 /* Researcher */
+static struct who ada;	 /* Approver */
+static struct who sally; /* SDR */
+static struct who mandy; /* Marketing */
+static char seg[37], seg_other[37], acme[37], globex[37], pending[37];
+
+/* One request; form: NULL-terminated name, value pairs sent as multipart (NULL: a GET). */
+static void
+call(const struct who *w, const char *method, const char *path, const char *const *form,
+     enum how how, struct itest_resp *r)
+{
+	char url[2048], cookie[128], csrf[128];
+	const char *headers[6];
+	buf body = BUF_INIT;
+	int n = 0;
+
+	snprintf(url, sizeof url, "%s%s", srv.base_url, path);
+	snprintf(cookie, sizeof cookie, "Cookie: spanner_session=%s", w->token);
+	headers[n++] = cookie;
+	if (how == AS_JSON)
+		headers[n++] = "Accept: application/json";
+	if (how == AS_HTMX)
+		headers[n++] = "HX-Request: true";
+	if (form) {
+		headers[n++] = "Content-Type: " ITEST_MULTIPART;
+		snprintf(csrf, sizeof csrf, "X-CSRF-Token: %s", w->csrf);
+		if (how == AS_HTML)
+			itest_multipart_field(&body, "csrf_token", w->csrf);
+		else
+			headers[n++] = csrf;
+		for (; form[0]; form += 2)
+			itest_multipart_field(&body, form[0], form[1]);
+		itest_multipart_end(&body);
+	}
+	headers[n] = NULL;
+	if (itest_http(method, url, headers, form ? body.data : NULL, body.len, r) != 0)
+		fail_msg("no answer for %s %s", method, path);
+	buf_free(&body);
+	if (r->status >= 500)
+		fail_msg("%s %s: %ld\n%.2000s", method, path, r->status,
+			 r->body.data ? r->body.data : "");
+}
+
+static json_t *
+json_of(struct itest_resp *r)
+{
+	json_error_t err;
+	json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &err);
+
+	if (!j)
+		fail_msg("not JSON (%s): %.500s", err.text, r->body.data ? r->body.data : "");
+	itest_resp_free(r);
+	return j;
+}
+
+static json_t *
+get_json(const struct who *w, const char *path)
+{
+	struct itest_resp r;
+
+	call(w, "GET", path, NULL, AS_JSON, &r);
+	if (r.status != 200)
+		fail_msg("GET %s: %ld", path, r.status);
+	return json_of(&r);
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static void
+assert_contains(const char *hay, const char *needle)
+{
+	if (!hay || !strstr(hay, needle))
+		fail_msg("expected \"%s\" in:\n%.3000s", needle, hay ? hay : "(nothing)");
+}
+
+/* POST /contacts as a browser form; the status, and the id on a 303. */
+static long
+create(const char *company, const char *first, const char *email, const char *const *more,
+       char id[37])
+{
+	const char *form[40] = {"company_id", company,	"first_name", first,
+				"last_name",  "Tester", "email",      email};
+	struct itest_resp r;
+	int n = 8;
+	long status;
+	char *loc;
+
+	for (; more && more[0] && n < 36; more += 2) {
+		form[n++] = more[0];
+		form[n++] = more[1];
+	}
+	form[n] = NULL;
+	call(&rex, "POST", "/contacts", form, AS_HTML, &r);
+	status = r.status;
+	id[0] = '\0';
+	loc = itest_header(&r, "Location");
+	if (status == 303) {
+		assert_non_null(loc);
+		assert_int_equal(strncmp(loc, "/contacts/", 10), 0);
+		snprintf(id, 37, "%s", loc + 10);
+	}
+	free(loc);
+	itest_resp_free(&r);
+	return status;
+}
+
+static void
+created(const char *company, const char *first, const char *email, char id[37])
+{
+	if (create(company, first, email, NULL, id) != 303)
+		fail_msg("creating %s was refused", email);
+}
+
+/* 36 characters shaped like a uuid. */
+static int
+uuid_like(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 36; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23
+			? s[i] != '-'
+			: !strchr("0123456789abcdef", s[i]) || !s[i])
+			return 0;
+	return 1;
+}
+
+static long
+count1(const char *sql, const char *a)
+{
+	const char *p[1] = {a};
+
+	return itest_sql_count(sql, 1, p);
+}
+
+/* ------------------------------------------------------------------ set-up */
+
+static int
+setup(void **state)
+{
+	char label[64], name[96];
+	const char *p[2] = {name, NULL};
+	char *v;
+
+	(void)state;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tag = (int)getpid();
+	if (!itest_conninfo())
+		return -1;
+	snprintf(label, sizeof label, "kh rex %d", tag);
+	itest_user_session(label, "Researcher", rex.id, rex.token, rex.csrf);
+	snprintf(label, sizeof label, "kh ada %d", tag);
+	itest_user_session(label, "Approver", ada.id, ada.token, ada.csrf);
+	snprintf(label, sizeof label, "kh sally %d", tag);
+	itest_user_session(label, "SDR", sally.id, sally.token, sally.csrf);
+	snprintf(label, sizeof label, "kh mandy %d", tag);
+	itest_user_session(label, "Marketing", mandy.id, mandy.token, mandy.csrf);
+	p[1] = ada.id;
+	snprintf(name, sizeof name, "kh segment %d", tag);
+	v = itest_sql_value("INSERT INTO segments (name, created_by) VALUES ($1, $2) RETURNING id",
+			    2, p);
+	snprintf(seg, sizeof seg, "%s", v);
+	free(v);
+	snprintf(name, sizeof name, "kh other segment %d", tag);
+	v = itest_sql_value("INSERT INTO segments (name, created_by) VALUES ($1, $2) RETURNING id",
+			    2, p);
+	snprintf(seg_other, sizeof seg_other, "%s", v);
+	free(v);
+	snprintf(name, sizeof name, "Acme %d", tag);
+	itest_company(acme, name, seg, "approved", rex.id);
+	snprintf(name, sizeof name, "Globex %d", tag);
+	itest_company(globex, name, seg, "approved", rex.id);
+	snprintf(name, sizeof name, "Pending %d", tag);
+	itest_company(pending, name, seg, "pending", rex.id);
+	return itest_server_start(&srv, "contacts_http", NULL);
+}
+
+static int
+teardown(void **state)
+{
+	int rc;
+
+	(void)state;
+	rc = itest_server_stop(&srv);
+	curl_global_cleanup();
+	return rc == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------- tests */
+
+static void
+test_create_and_views(void **state)
+{
+	char id[37], email[96], path[128];
+	const char *more[] = {"segment_id",
+			      seg_other,
+			      "linkedin_summary",
+			      "First line.\r\n\r\nSecond   line. ",
+			      "job_title",
+			      "  Chief   Widget ",
+			      NULL};
+	struct itest_resp r;
+	json_t *k;
+
+	(void)state;
+	snprintf(email, sizeof email, "  Grace.%d@Acme.EXAMPLE ", tag);
+	assert_int_equal(create(acme, " Grace ", email, more, id), 303);
+	snprintf(path, sizeof path, "/contacts/%s", id);
+	k = get_json(&rex, path);
+	assert_string_equal(jstr(k, "first_name"), "Grace");
+	snprintf(email, sizeof email, "grace.%d@acme.example", tag);
+	assert_string_equal(jstr(k, "email"), email);
+	assert_string_equal(jstr(k, "job_title"), "Chief Widget");
+	assert_string_equal(jstr(k, "linkedin_summary"), "First line.\n\nSecond line.");
+	assert_string_equal(jstr(k, "status"), "uploaded");
+	/* the segment is the company's, never the one the client sent */
+	assert_string_equal(jstr(k, "segment_id"), seg);
+	assert_string_equal(jstr(json_object_get(k, "company"), "id"), acme);
+	json_decref(k);
+
+	/* the page, the panel fragment, the quick view fragment */
+	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, "<html");
+	assert_contains(r.body.data, "id=\"contact-timeline\"");
+	assert_contains(r.body.data, "First line.\n\nSecond line.");
+	itest_resp_free(&r);
+	snprintf(path, sizeof path, "/contacts/%s/panel", id);
+	call(&rex, "GET", path, NULL, AS_HTMX, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body.data, "<html"));
+	assert_contains(r.body.data, "data-record=\"");
+	itest_resp_free(&r);
+	snprintf(path, sizeof path, "/contacts/%s/peek", id);
+	call(&rex, "GET", path, NULL, AS_HTMX, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body.data, "<html"));
+	assert_contains(r.body.data, email);
+	itest_resp_free(&r);
+	k = get_json(&rex, path);
+	assert_string_equal(jstr(k, "email"), email);
+	json_decref(k);
+	call(&rex, "GET", "/contacts/00000000-0000-0000-0000-000000000000", NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 404);
+	itest_resp_free(&r);
+
+	/* the company's panel lists it, with the link to add another */
+	snprintf(path, sizeof path, "/companies/%s", acme);
+	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	assert_contains(r.body.data, id);
+	snprintf(path, sizeof path, "/contacts/new?company=%s", acme);
+	assert_contains(r.body.data, path);
+	itest_resp_free(&r);
+
+	/* the global search finds it by e-mail */
+	snprintf(path, sizeof path, "/search?q=grace.%d%%40acme", tag);
+	call(&mandy, "GET", path, NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(path, sizeof path, "/contacts/%s", id);
+	assert_contains(r.body.data, path);
+	itest_resp_free(&r);
+}
+
+static void
+test_create_refusals(void **state)
+{
+	char id[37], email[96];
+	struct itest_resp r;
+	const char *form[] = {"company_id", pending, "first_name",  "P", "last_name",
+			      "Q",	    "email", "p@q.example", NULL};
+	json_t *j;
+	long before = count1("SELECT count(*) FROM contacts WHERE segment_id = $1", seg);
+
+	(void)state;
+	snprintf(email, sizeof email, "pending.%d@example.com", tag);
+	assert_int_equal(create(pending, "Pat", email, NULL, id), 422);
+	assert_int_equal(create(acme, "Bad", "not an e-mail", NULL, id), 422);
+	assert_int_equal(create(acme, "", "x@y.example", NULL, id), 422);
+	assert_int_equal(count1("SELECT count(*) FROM contacts WHERE segment_id = $1", seg),
+			 before);
+
+	/* the JSON view names the field and says why */
+	call(&rex, "POST", "/contacts", form, AS_JSON, &r);
+	assert_int_equal(r.status, 422);
+	j = json_of(&r);
+	assert_contains(jstr(json_object_get(j, "errors"), "company_id"), "still pending approval");
+	json_decref(j);
+}
+
+/* Every row of a list, following its next_url page by page: the ids in order. */
+static json_t *
+all_ids(const char *first)
+{
+	json_t *ids = json_array();
+	char path[1024];
+
+	snprintf(path, sizeof path, "%s", first);
+	for (;;) {
+		json_t *page = get_json(&ada, path), *row;
+		const char *next = jstr(page, "next_url");
+		size_t i;
+
+		json_array_foreach(json_object_get(page, "rows"), i, row)
+		    json_array_append(ids, json_object_get(row, "id"));
+		if (!next || !*next) {
+			json_decref(page);
+			return ids;
+		}
+		snprintf(path, sizeof path, "%s", next);
+		json_decref(page);
+	}
+}
+
+static void
+test_filters_and_export(void **state)
+{
+	char a[37], b[37], c[37], email[96], path[512];
+	const char *p[1] = {a};
+	struct itest_resp r;
+	json_t *list, *ids;
+	size_t i, rows = 0;
+	char *line;
+
+	(void)state;
+	snprintf(email, sizeof email, "filter.a.%d@globex.example", tag);
+	created(globex, "Fia", email, a);
+	snprintf(email, sizeof email, "filter.b.%d@globex.example", tag);
+	created(globex, "Fib", email, b);
+	snprintf(email, sizeof email, "filter.c.%d@acme.example", tag);
+	created(acme, "Fic", email, c);
+	itest_sql_ok("UPDATE contacts SET status = 'approved' WHERE id = $1", 1, p);
+
+	snprintf(path, sizeof path, "/contacts?q=filter.b.%d", tag);
+	list = get_json(&ada, path);
+	assert_int_equal(json_array_size(json_object_get(list, "rows")), 1);
+	assert_string_equal(jstr(json_array_get(json_object_get(list, "rows"), 0), "id"), b);
+	json_decref(list);
+	snprintf(path, sizeof path, "/contacts?company=%s&status=approved", globex);
+	list = get_json(&ada, path);
+	assert_int_equal(json_array_size(json_object_get(list, "rows")), 1);
+	assert_string_equal(jstr(json_array_get(json_object_get(list, "rows"), 0), "id"), a);
+	json_decref(list);
+	/* a search for the company's name finds its contacts */
+	snprintf(path, sizeof path, "/contacts?q=Globex%%20%d", tag);
+	list = get_json(&ada, path);
+	assert_int_equal(json_array_size(json_object_get(list, "rows")), 2);
+	json_decref(list);
+	/* a bad filter is said, not a 500 */
+	call(&ada, "GET", "/contacts?status=rejected", NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, "Status must be");
+	itest_resp_free(&r);
+
+	/* the export holds exactly the list's rows, the template's columns first */
+	snprintf(path, sizeof path, "/contacts?segment=%s", seg);
+	ids = all_ids(path);
+	snprintf(path, sizeof path, "/contacts/export.csv?segment=%s", seg);
+	call(&ada, "GET", path, NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, "\"First Name\",\"Last Name\",\"Email\",\"Company Name\","
+				     "\"Segment Name\",\"Mobile Phone\",\"Job Title\"");
+	/*
+	 * Each row ends with its id, quoted, then CRLF; cells may hold line breaks
+	 * of their own (a LinkedIn summary), so rows are found by that ending.
+	 */
+	for (line = strstr(r.body.data, "\"\r\n"); line; line = strstr(line + 3, "\"\r\n")) {
+		char *start = line - 37;
+
+		if (start < r.body.data || start[0] != '"' || !uuid_like(start + 1))
+			continue;
+		assert_true(rows < json_array_size(ids));
+		if (strncmp(start + 1, json_string_value(json_array_get(ids, rows)), 36) != 0)
+			fail_msg("export row %zu: %.36s, list: %s", rows, start + 1,
+				 json_string_value(json_array_get(ids, rows)));
+		rows++;
+	}
+	assert_int_equal(rows, json_array_size(ids));
+	assert_true(rows >= 3);
+	itest_resp_free(&r);
+	for (i = 0; i < json_array_size(ids); i++)
+		assert_int_equal(strlen(json_string_value(json_array_get(ids, i))), 36);
+	json_decref(ids);
+	assert_true(count1("SELECT count(*) FROM audit_logs WHERE action = 'export' AND "
+			   "entity_type = 'contact' AND actor_id = $1",
+			   ada.id) >= 1);
+}
+
+static void
+test_panel_edit(void **state)
+{
+	char id[37], email[96], path[128];
+	const char *form[] = {"job_title", "  Head of   Things ", NULL};
+	const char *p[1] = {id};
+	struct itest_resp r;
+	char *v;
+
+	(void)state;
+	snprintf(email, sizeof email, "edit.%d@acme.example", tag);
+	created(acme, "Eddie", email, id);
+	snprintf(path, sizeof path, "/contacts/%s", id);
+	call(&rex, "POST", path, form, AS_HTMX, &r);
+	assert_int_equal(r.status, 200);
+	assert_contains(r.body.data, "field-saved");
+	itest_resp_free(&r);
+	v = itest_sql_value("SELECT job_title || '|' || first_name || '|' || email FROM contacts "
+			    "WHERE id = $1",
+			    1, p);
+	assert_non_null(v);
+	assert_string_equal(strtok(v, "|"), "Head of Things");
+	assert_string_equal(strtok(NULL, "|"), "Eddie");
+	free(v);
+	v = itest_sql_value("SELECT details->'changes'->'job_title'->>'new' FROM audit_logs WHERE "
+			    "entity_type = 'contact' AND entity_id = $1 AND action = 'update'",
+			    1, p);
+	assert_non_null(v);
+	assert_string_equal(v, "Head of Things");
+	free(v);
+	/* a bad e-mail comes back on its field, and changes nothing */
+	{
+		const char *bad[] = {"email", "nope", NULL};
+
+		call(&rex, "POST", path, bad, AS_HTMX, &r);
+		assert_int_equal(r.status, 200);
+		assert_contains(r.body.data, "err-email");
+		itest_resp_free(&r);
+		v = itest_sql_value("SELECT email FROM contacts WHERE id = $1", 1, p);
+		assert_string_equal(v, email);
+		free(v);
+	}
+}
+
+static void
+test_bulk_approve(void **state)
+{
+	char a[37], b[37], c[37], d[37], email[96];
+	const char *pa[1] = {a};
+	struct itest_resp r;
+	json_t *j;
+	char *loc;
+
+	(void)state;
+	snprintf(email, sizeof email, "bulk.a.%d@acme.example", tag);
+	created(acme, "Ba", email, a);
+	snprintf(email, sizeof email, "bulk.b.%d@acme.example", tag);
+	created(acme, "Bb", email, b);
+	snprintf(email, sizeof email, "bulk.c.%d@acme.example", tag);
+	created(acme, "Bc", email, c);
+	snprintf(email, sizeof email, "bulk.d.%d@acme.example", tag);
+	created(acme, "Bd", email, d);
+
+	/* someone approves a first */
+	{
+		const char *form[] = {"ids", a, NULL};
+
+		call(&ada, "POST", "/contacts/approve", form, AS_JSON, &r);
+		assert_int_equal(r.status, 200);
+		j = json_of(&r);
+		assert_int_equal(json_integer_value(json_object_get(j, "approved")), 1);
+		json_decref(j);
+	}
+	/* then a selection of a and b: b approved, a reported */
+	{
+		const char *form[] = {"ids", a, "ids", b, NULL};
+
+		call(&ada, "POST", "/contacts/approve", form, AS_JSON, &r);
+		assert_int_equal(r.status, 200);
+		j = json_of(&r);
+		assert_int_equal(json_integer_value(json_object_get(j, "approved")), 1);
+		assert_int_equal(json_array_size(json_object_get(j, "already")), 1);
+		assert_string_equal(jstr(json_array_get(json_object_get(j, "already"), 0), "id"),
+				    a);
+		assert_contains(jstr(j, "message"), "already approved");
+		json_decref(j);
+	}
+	assert_int_equal(count1("SELECT count(*) FROM audit_logs WHERE entity_type = 'contact' AND "
+				"entity_id = $1 AND action = 'approve'",
+				a),
+			 1);
+	assert_int_equal(
+	    count1("SELECT count(*) FROM contacts WHERE id = $1 AND status = 'approved'", b), 1);
+	(void)pa;
+
+	/* htmx: the fragment names every row that leaves the queue */
+	{
+		const char *form[] = {"ids", b, "ids", c, NULL};
+
+		call(&ada, "POST", "/contacts/approve", form, AS_HTMX, &r);
+		assert_int_equal(r.status, 200);
+		assert_contains(r.body.data, "data-gone-ids=\"");
+		assert_contains(r.body.data, c);
+		assert_contains(r.body.data, b);
+		assert_contains(r.body.data, "1 contact approved. 1 already approved");
+		itest_resp_free(&r);
+	}
+	/* a plain form: `only` wins over the ticked boxes; back to the queue */
+	{
+		const char *form[] = {"ids", c, "only", d, "return_to", "/approvals/contacts",
+				      NULL};
+
+		call(&ada, "POST", "/contacts/approve", form, AS_HTML, &r);
+		assert_int_equal(r.status, 303);
+		loc = itest_header(&r, "Location");
+		assert_string_equal(loc, "/approvals/contacts");
+		free(loc);
+		itest_resp_free(&r);
+		assert_int_equal(count1("SELECT count(*) FROM audit_logs WHERE entity_type = "
+					"'contact' AND entity_id = $1 AND action = 'approve'",
+					c),
+				 1);
+		assert_int_equal(
+		    count1("SELECT count(*) FROM contacts WHERE id = $1 AND status = 'approved'",
+			   d),
+		    1);
+	}
+	/* nothing selected: said, nothing done */
+	{
+		const char *form[] = {"return_to", "/approvals/contacts", NULL};
+
+		call(&ada, "POST", "/contacts/approve", form, AS_JSON, &r);
+		assert_int_equal(r.status, 422);
+		itest_resp_free(&r);
+	}
+}
+
+static void
+test_queue_and_roles(void **state)
+{
+	char id[37], email[96], path[160];
+	const char *edit[] = {"job_title", "Nope", NULL};
+	const char *approve[] = {"ids", NULL, NULL};
+	struct itest_resp r;
+	json_t *j;
+	const char *p[1] = {id};
+
+	(void)state;
+	snprintf(email, sizeof email, "queue.%d@acme.example", tag);
+	created(acme, "Quinn", email, id);
+	approve[1] = id;
+
+	/* the tab: uploaded contacts only, with both tabs' counts */
+	snprintf(path, sizeof path, "/approvals/contacts?segment=%s", seg);
+	j = get_json(&ada, path);
+	assert_true(json_array_size(json_object_get(j, "rows")) >= 1);
+	{
+		json_t *row;
+		size_t i;
+
+		json_array_foreach(json_object_get(j, "rows"), i, row)
+		    assert_string_equal(jstr(row, "status"), "uploaded");
+	}
+	assert_non_null(jstr(json_object_get(j, "tabs"), "contacts"));
+	assert_non_null(jstr(json_object_get(j, "tabs"), "companies"));
+	json_decref(j);
+	call(&ada, "GET", path, NULL, AS_HTML, &r);
+	assert_contains(r.body.data, "Approve selected");
+	assert_contains(r.body.data, "name=\"ids\"");
+	itest_resp_free(&r);
+
+	/* a Researcher may not approve, nor open the queue */
+	call(&rex, "POST", "/contacts/approve", approve, AS_HTML, &r);
+	assert_int_equal(r.status, 403);
+	assert_contains(r.body.data, "contacts.approve");
+	itest_resp_free(&r);
+	call(&rex, "GET", "/approvals/contacts", NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 403);
+	itest_resp_free(&r);
+	/* the Researcher's page of a contact offers no Approve button */
+	snprintf(path, sizeof path, "/contacts/%s", id);
+	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	assert_null(strstr(r.body.data, "action=\"/contacts/approve\""));
+	itest_resp_free(&r);
+	/* an SDR may neither create nor edit */
+	call(&sally, "POST", path, edit, AS_HTML, &r);
+	assert_int_equal(r.status, 403);
+	itest_resp_free(&r);
+	call(&sally, "GET", "/contacts/new", NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 403);
+	itest_resp_free(&r);
+	assert_int_equal(count1("SELECT count(*) FROM contacts WHERE id = $1 AND status = "
+				"'uploaded' AND job_title IS NULL",
+				id),
+			 1);
+	(void)p;
+	/* every role sees the list */
+	call(&mandy, "GET", "/contacts", NULL, AS_HTML, &r);
+	assert_int_equal(r.status, 200);
+	itest_resp_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_create_and_views),   cmocka_unit_test(test_create_refusals),
+	    cmocka_unit_test(test_filters_and_export), cmocka_unit_test(test_panel_edit),
+	    cmocka_unit_test(test_bulk_approve),       cmocka_unit_test(test_queue_and_roles),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
