@@ -20,14 +20,20 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 	libcurl4-gnutls-dev nodejs npm ca-certificates \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# Behind a TLS-inspecting proxy, npm must trust the proxy's CA: build with
+# --build-arg NODE_EXTRA_CA_CERTS=/run/host-ca.crt and that bundle mounted there
+# (podman build -v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro), as
+# tests/container/run does. Empty (the default) changes nothing.
+ARG NODE_EXTRA_CA_CERTS=
 # npm packages in their own layer, so a source change does not fetch them again.
 # The stamp is the Makefile's record that `npm ci` ran for this lock file.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.spanner-stamp
 COPY . .
 # SPANNER_SKIP_DEPS=1: the packages above are the build's dependencies, no apt-get
-# from make. (`build` also makes the sanitizer module the tests use; gcc brings libasan.)
-RUN make build SPANNER_SKIP_DEPS=1 \
+# from make. Only what the image needs (`make build` would add the tests' sanitizer
+# module).
+RUN make build/spanner.so build/spanner-ctl assets/vendor/htmx.min.js SPANNER_SKIP_DEPS=1 \
 	&& test -f build/spanner.so && test -f build/spanner-ctl && test -f assets/vendor/htmx.min.js
 
 FROM debian:bookworm-slim

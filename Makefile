@@ -15,7 +15,7 @@ SHELL := /bin/bash
 DEB_PACKAGES := gcc clang libclang-rt-14-dev make pkg-config libc6-dev kore libssl-dev libpq-dev libcsv-dev \
 	libargon2-dev libjansson-dev libcmocka-dev libcurl4-gnutls-dev postgresql-15 \
 	nodejs npm chromium fonts-liberation python3-aiosmtpd wrk openssl curl ca-certificates procps \
-	nginx-light sqlmap
+	nginx-light sqlmap podman debootstrap
 PKGS := libpq jansson libargon2 libcurl
 
 CC ?= cc

@@ -78,6 +78,13 @@ let axeSource = null;
 // Waits until every finite animation (a panel sliding in, an htmx swap fading) has ended:
 // axe measures colours, and a half-faded element would fail it.
 export async function settle(page) {
+  // htmx's own states first: a region being fetched, swapped (faded, .htmx-swapping) or
+  // settled is not what the user ends up seeing.
+  await page
+    .waitForFunction(() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling'), null, {
+      timeout: 5000,
+    })
+    .catch(() => null);
   await page.evaluate(() =>
     Promise.all(
       document
