@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/password.h"
+
 static size_t itest_collect(char *data, size_t size, size_t n, void *cls);
 static void itest_reap(void);
 
@@ -485,6 +487,18 @@ itest_company(char id[37], const char *name, const char *segment_id, const char 
 
 	snprintf(id, 37, "%s", v ? v : "");
 	free(v);
+}
+
+void
+itest_session(const char *user_id, char token[65], char csrf[65])
+{
+	const char *p[3] = {token, user_id, csrf};
+
+	password_random_hex(token, 32);
+	password_random_hex(csrf, 32);
+	itest_sql_ok("INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES "
+		     "(sha256(convert_to($1, 'UTF8')), $2, $3, now() + interval '1 hour')",
+		     3, p);
 }
 
 const char *

@@ -53,6 +53,12 @@ void itest_company(char id[37], const char *name, const char *segment_id, const 
 		   const char *creator);
 
 /*
+ * A session for user_id made directly in the database (cheap: no sign-in, no
+ * Argon2): the cookie's token and the session's CSRF token, 64 hex each.
+ */
+void itest_session(const char *user_id, char token[65], char csrf[65]);
+
+/*
  * A field getter (records_get_fn, domain/records.h) over ctx, a NULL-terminated
  * array of column, value pairs: the values a form or a JSON body would send.
  */
