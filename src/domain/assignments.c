@@ -35,7 +35,7 @@ DB_STMT(stmt_sdr_name, "SELECT name FROM users WHERE id = $1");
 /* Active users holding one of a role set, minus those already on the entity. */
 #define ASSIGNMENTS_CANDIDATES(roleset)                                                            \
 	"coalesce((SELECT json_agg(json_build_object('id', u.id, 'name', u.name, 'email', "        \
-	"u.email, 'roles', x.roles) ORDER BY lower(u.name), u.id) FROM users u CROSS JOIN "         \
+	"u.email, 'roles', x.roles) ORDER BY lower(u.name), u.id) FROM users u CROSS JOIN "        \
 	"LATERAL (SELECT string_agg(r.name, ', ' ORDER BY r.name) AS roles FROM user_roles ur "    \
 	"JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.name = ANY (" roleset     \
 	")) x WHERE u.is_active AND x.roles IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "            \
@@ -50,8 +50,16 @@ DB_STMT(stmt_of,
 	"a.role_id LEFT JOIN users ab ON ab.id = a.assigned_by WHERE a.entity_type = $1 AND "
 	"a.entity_id = $2::uuid AND a.is_active), '[]'), 'researchers', " ASSIGNMENTS_CANDIDATES(
 	    "CASE $1 WHEN 'segment' THEN '{Researcher,Approver}' WHEN 'company' THEN "
-	    "'{Researcher}' ELSE '{}' END::text[]") ", 'sdrs', " ASSIGNMENTS_CANDIDATES(
-	    "CASE WHEN $1 IN ('segment', 'contact') THEN '{SDR}' ELSE '{}' END::text[]") ")");
+	    "'{Researcher}' ELSE '{}' END::text[]") ", 'sdrs', " ASSIGNMENTS_CANDIDATES("CASE WHEN "
+											"$1 IN "
+											"('segment'"
+											", "
+											"'contact')"
+											" THEN "
+											"'{SDR}' "
+											"ELSE '{}' "
+											"END::text["
+											"]") ")");
 
 DB_STMT(stmt_sdrs,
 	"SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email, "
@@ -132,12 +140,13 @@ assignments_assign(db_conn *c, const char *actor, const struct assignment_input 
 	const char *role = in->role_id && *in->role_id ? in->role_id : NULL;
 	const char *role_uuid = role && uuid_valid(role) ? role : NULL;
 	const char *role_name = role && !role_uuid ? role : NULL;
-	const char *p[6] = {actor, in->entity_type, in->entity_id, in->assigned_to, role_uuid,
-			    role_name};
+	const char *p[6] = {actor,	     in->entity_type, in->entity_id,
+			    in->assigned_to, role_uuid,	      role_name};
 	PGresult *res;
 
 	if (!assignments_type_valid(in->entity_type)) {
-		snprintf(msg, msglen, "Say what to assign: entity_type is segment, company or contact.");
+		snprintf(msg, msglen,
+			 "Say what to assign: entity_type is segment, company or contact.");
 		return ASSIGNMENTS_INVALID;
 	}
 	if (!in->entity_id || !uuid_valid(in->entity_id)) {
@@ -247,21 +256,21 @@ assignments_assign_contacts(db_conn *c, const char *actor, const char *const *id
 	char sdr[256] = "";
 
 	if (nids == 0 || nids > ASSIGNMENTS_BULK_MAX || !sdr_id || !uuid_valid(sdr_id)) {
-		json_object_set_new(
-		    outcome, "message",
-		    json_string(nids == 0		       ? "Select the contacts to hand over."
-				: nids > ASSIGNMENTS_BULK_MAX ? "Hand over at most 5,000 contacts at a time."
-							      : "Choose the SDR."));
+		json_object_set_new(outcome, "message",
+				    json_string(nids == 0 ? "Select the contacts to hand over."
+						: nids > ASSIGNMENTS_BULK_MAX
+						    ? "Hand over at most 5,000 contacts at a time."
+						    : "Choose the SDR."));
 		return ASSIGNMENTS_INVALID;
 	}
 	rows = json_array();
 	buf_putc(&arr, '{');
 	for (i = 0; i < nids; i++) {
 		if (!ids[i] || !uuid_valid(ids[i])) {
-			json_array_append_new(rows, json_pack("{s:s, s:s, s:b, s:s}", "id",
-							      ids[i] ? ids[i] : "", "name", "",
-							      "ok", 0, "message",
-							      "There is no such contact."));
+			json_array_append_new(rows,
+					      json_pack("{s:s, s:s, s:b, s:s}", "id",
+							ids[i] ? ids[i] : "", "name", "", "ok", 0,
+							"message", "There is no such contact."));
 			bad++;
 			continue;
 		}
@@ -344,8 +353,8 @@ assignments_sdrs(db_conn *c)
 json_t *
 assignments_mine(db_conn *c, const char *user_id)
 {
-	static const char *const paths[] = {"segment", "/segments/", "company", "/companies/",
-					    "contact", "/contacts/"};
+	static const char *const paths[] = {"segment",	   "/segments/", "company",
+					    "/companies/", "contact",	 "/contacts/"};
 	const char *p[1] = {user_id};
 	PGresult *res = db_exec(c, &stmt_mine, 1, p);
 	json_t *list;
@@ -364,15 +373,15 @@ assignments_mine(db_conn *c, const char *user_id)
 			if (!strcmp(type, paths[k]))
 				base = paths[k + 1];
 		buf_printf(&href, "%s%s", base, PQgetvalue(res, i, 2));
-		row = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s, s:s?, s:s?}", "id",
-				PQgetvalue(res, i, 0), "entity_type", type, "entity_id",
-				PQgetvalue(res, i, 2), "name",
-				PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), "href",
-				href.data, "role", PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
-				"assigned_by", PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
-				"assigned_text", PQgetvalue(res, i, 6), "status",
-				PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7), "context",
-				PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8));
+		row = json_pack(
+		    "{s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s, s:s?, s:s?}", "id",
+		    PQgetvalue(res, i, 0), "entity_type", type, "entity_id", PQgetvalue(res, i, 2),
+		    "name", PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), "href",
+		    href.data, "role", PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
+		    "assigned_by", PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
+		    "assigned_text", PQgetvalue(res, i, 6), "status",
+		    PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7), "context",
+		    PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8));
 		json_object_set_new(row, type, json_true());
 		json_array_append_new(list, row);
 		buf_free(&href);

@@ -69,8 +69,8 @@ enum assignments_result assignments_unassign(db_conn *c, const char *actor, cons
 					     json_t *out, char *msg, size_t msglen);
 
 /* assigned_to_sdr → meeting_scheduled, audited; refusals say why. */
-enum assignments_result assignments_schedule(db_conn *c, const char *actor,
-					     const char *contact_id, char *msg, size_t msglen);
+enum assignments_result assignments_schedule(db_conn *c, const char *actor, const char *contact_id,
+					     char *msg, size_t msglen);
 
 /*
  * Hands each of ids to the SDR sdr_id, each on its own: outcome receives

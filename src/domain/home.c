@@ -30,56 +30,82 @@
 	"(SELECT count(*) FROM contacts k WHERE k.company_id = c.id AND k.is_active AND NOT "      \
 	"k.is_duplicate)"
 
-DB_STMT(stmt_workbench,
-	"WITH mine AS (SELECT a.entity_id AS segment_id, r.name AS role, a.created_at FROM "
-	"assignments a LEFT JOIN roles r ON r.id = a.role_id WHERE a.assigned_to = $1 AND "
-	"a.is_active AND a.entity_type = 'segment'), "
-	"assigned AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, " HOME_CONTACT_COUNT
-	" AS contacts, true AS assigned, a.created_at AS since FROM assignments a JOIN companies c "
-	"ON c.id = a.entity_id JOIN segments s ON s.id = c.segment_id WHERE a.assigned_to = $1 AND "
-	"a.is_active AND a.entity_type = 'company' AND c.is_active ORDER BY a.created_at DESC "
-	"LIMIT " HOME_XSTR(HOME_ROWS) "), "
-	"waiting AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, 0::bigint AS "
-	"contacts, false AS assigned, c.status_changed_at AS since FROM mine m JOIN segments s ON "
-	"s.id = m.segment_id CROSS JOIN LATERAL (SELECT c.* FROM companies c WHERE c.segment_id = "
-	"m.segment_id AND " HOME_NEEDS_CONTACTS " AND c.id NOT IN (SELECT id FROM assigned) ORDER "
-	"BY c.created_at, c.id LIMIT " HOME_XSTR(HOME_ROWS) ") c) "
-	"SELECT json_build_object("
-	"'segments', coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, "
-	"'role', m.role, 'archived', s.status = 'archived', 'approved', (SELECT count(*) FROM "
-	"companies c WHERE c.segment_id = s.id AND c.status = 'approved' AND c.is_active AND NOT "
-	"c.is_duplicate), 'awaiting', (SELECT count(*) FROM (SELECT 1 FROM companies c WHERE "
-	"c.segment_id = s.id AND " HOME_NEEDS_CONTACTS " LIMIT " HOME_CAP1 ") w)) ORDER BY "
-	"lower(s.name), s.id) FROM mine m JOIN segments s ON s.id = m.segment_id), '[]'), "
-	"'companies', coalesce((SELECT json_agg(json_build_object('id', x.id, 'name', x.name, "
-	"'segment', x.segment, 'segment_id', x.segment_id, 'contacts', x.contacts, 'assigned', "
-	"x.assigned) ORDER BY x.assigned DESC, x.since, x.id) FROM (SELECT * FROM assigned UNION "
-	"ALL (SELECT * FROM waiting ORDER BY since, id LIMIT " HOME_XSTR(HOME_ROWS) ")) x), '[]'), "
-	"'uploads', coalesce((SELECT json_agg(json_build_object('id', b.id, 'file_name', "
-	"b.file_name, 'entity_type', b.entity_type, 'status', b.status, 'total_rows', "
-	"b.total_rows, 'valid_rows', b.valid_rows, 'invalid_rows', b.invalid_rows, 'failed_left', "
-	"(SELECT count(*) FROM upload_rows ur WHERE ur.batch_id = b.id AND ur.status = 'failed'), "
-	"'created_text', to_char(b.created_at, 'FMDD Mon YYYY, HH24:MI')) ORDER BY b.created_at "
-	"DESC, b.id DESC) FROM (SELECT * FROM upload_batches WHERE uploader_id = $1 ORDER BY "
-	"created_at DESC, id DESC LIMIT 10) b), '[]'))");
+DB_STMT(
+    stmt_workbench,
+    "WITH mine AS (SELECT a.entity_id AS segment_id, r.name AS role, a.created_at FROM "
+    "assignments a LEFT JOIN roles r ON r.id = a.role_id WHERE a.assigned_to = $1 AND "
+    "a.is_active AND a.entity_type = 'segment'), "
+    "assigned AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, " HOME_CONTACT_COUNT
+    " AS contacts, true AS assigned, a.created_at AS since FROM assignments a JOIN companies c "
+    "ON c.id = a.entity_id JOIN segments s ON s.id = c.segment_id WHERE a.assigned_to = $1 AND "
+    "a.is_active AND a.entity_type = 'company' AND c.is_active ORDER BY a.created_at DESC "
+    "LIMIT " HOME_XSTR(
+	HOME_ROWS) "), "
+		   "waiting AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, "
+		   "0::bigint AS "
+		   "contacts, false AS assigned, c.status_changed_at AS since FROM mine m JOIN "
+		   "segments s ON "
+		   "s.id = m.segment_id CROSS JOIN LATERAL (SELECT c.* FROM companies c WHERE "
+		   "c.segment_id = "
+		   "m.segment_id AND " HOME_NEEDS_CONTACTS
+		   " AND c.id NOT IN (SELECT id FROM assigned) ORDER "
+		   "BY c.created_at, c.id LIMIT " HOME_XSTR(
+		       HOME_ROWS) ") c) "
+				  "SELECT json_build_object("
+				  "'segments', coalesce((SELECT json_agg(json_build_object('id', "
+				  "s.id, 'name', s.name, "
+				  "'role', m.role, 'archived', s.status = 'archived', 'approved', "
+				  "(SELECT count(*) FROM "
+				  "companies c WHERE c.segment_id = s.id AND c.status = 'approved' "
+				  "AND c.is_active AND NOT "
+				  "c.is_duplicate), 'awaiting', (SELECT count(*) FROM (SELECT 1 "
+				  "FROM companies c WHERE "
+				  "c.segment_id = s.id AND " HOME_NEEDS_CONTACTS " LIMIT " HOME_CAP1
+				  ") w)) ORDER BY "
+				  "lower(s.name), s.id) FROM mine m JOIN segments s ON s.id = "
+				  "m.segment_id), '[]'), "
+				  "'companies', coalesce((SELECT json_agg(json_build_object('id', "
+				  "x.id, 'name', x.name, "
+				  "'segment', x.segment, 'segment_id', x.segment_id, 'contacts', "
+				  "x.contacts, 'assigned', "
+				  "x.assigned) ORDER BY x.assigned DESC, x.since, x.id) FROM "
+				  "(SELECT * FROM assigned UNION "
+				  "ALL (SELECT * FROM waiting ORDER BY since, id LIMIT " HOME_XSTR(
+				      HOME_ROWS) ")) x), '[]'), "
+						 "'uploads', coalesce((SELECT "
+						 "json_agg(json_build_object('id', b.id, "
+						 "'file_name', "
+						 "b.file_name, 'entity_type', b.entity_type, "
+						 "'status', b.status, 'total_rows', "
+						 "b.total_rows, 'valid_rows', b.valid_rows, "
+						 "'invalid_rows', b.invalid_rows, 'failed_left', "
+						 "(SELECT count(*) FROM upload_rows ur WHERE "
+						 "ur.batch_id = b.id AND ur.status = 'failed'), "
+						 "'created_text', to_char(b.created_at, 'FMDD Mon "
+						 "YYYY, HH24:MI')) ORDER BY b.created_at "
+						 "DESC, b.id DESC) FROM (SELECT * FROM "
+						 "upload_batches WHERE uploader_id = $1 ORDER BY "
+						 "created_at DESC, id DESC LIMIT 10) b), '[]'))");
 
-DB_STMT(stmt_queue_counts,
-	"SELECT (SELECT count(*) FROM (SELECT 1 FROM companies WHERE status = 'pending' AND "
-	"is_active AND NOT is_duplicate LIMIT " HOME_CAP1 ") c), (SELECT count(*) FROM (SELECT 1 "
-	"FROM contacts WHERE status = 'uploaded' AND is_active AND NOT is_duplicate LIMIT " HOME_CAP1
-	") k)");
+DB_STMT(
+    stmt_queue_counts,
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM companies WHERE status = 'pending' AND "
+    "is_active AND NOT is_duplicate LIMIT " HOME_CAP1 ") c), (SELECT count(*) FROM (SELECT 1 "
+    "FROM contacts WHERE status = 'uploaded' AND is_active AND NOT is_duplicate LIMIT " HOME_CAP1
+    ") k)");
 
-DB_STMT(stmt_sdr_contacts,
-	"SELECT json_build_object('contacts', coalesce((SELECT json_agg(json_build_object('id', "
-	"x.id, 'name', x.first_name || ' ' || x.last_name, 'email', x.email, 'job_title', "
-	"x.job_title, 'phone', coalesce(x.direct_phone, x.mobile_phone), 'company', co.name, "
-	"'company_id', co.id, 'segment', s.name, 'handed_text', to_char(x.status_changed_at, "
-	"'FMDD Mon YYYY')) ORDER BY x.created_at, x.id) FROM (SELECT * FROM contacts k WHERE "
-	"k.assigned_sdr_id = $1 AND k.status = 'assigned_to_sdr' AND k.is_active ORDER BY "
-	"k.created_at, k.id LIMIT 100) x JOIN companies co ON co.id = x.company_id JOIN segments s "
-	"ON s.id = x.segment_id), '[]'), 'total', (SELECT count(*) FROM (SELECT 1 FROM contacts k "
-	"WHERE k.assigned_sdr_id = $1 AND k.status = 'assigned_to_sdr' AND k.is_active LIMIT " HOME_CAP1
-	") t))");
+DB_STMT(
+    stmt_sdr_contacts,
+    "SELECT json_build_object('contacts', coalesce((SELECT json_agg(json_build_object('id', "
+    "x.id, 'name', x.first_name || ' ' || x.last_name, 'email', x.email, 'job_title', "
+    "x.job_title, 'phone', coalesce(x.direct_phone, x.mobile_phone), 'company', co.name, "
+    "'company_id', co.id, 'segment', s.name, 'handed_text', to_char(x.status_changed_at, "
+    "'FMDD Mon YYYY')) ORDER BY x.created_at, x.id) FROM (SELECT * FROM contacts k WHERE "
+    "k.assigned_sdr_id = $1 AND k.status = 'assigned_to_sdr' AND k.is_active ORDER BY "
+    "k.created_at, k.id LIMIT 100) x JOIN companies co ON co.id = x.company_id JOIN segments s "
+    "ON s.id = x.segment_id), '[]'), 'total', (SELECT count(*) FROM (SELECT 1 FROM contacts k "
+    "WHERE k.assigned_sdr_id = $1 AND k.status = 'assigned_to_sdr' AND k.is_active LIMIT " HOME_CAP1
+    ") t))");
 
 DB_STMT(stmt_segments_progress,
 	"SELECT coalesce(json_agg(json_build_object('id', s.id, 'name', s.name, 'companies', "
@@ -165,9 +191,8 @@ home_workbench(db_conn *c, const char *user_id)
 		    v, "has_failed",
 		    json_boolean(json_integer_value(json_object_get(v, "failed_left")) > 0));
 	}
-	json_array_foreach(json_object_get(o, "segments"), i, v)
-	    json_object_set_new(v, "awaiting_text",
-				home_capped(json_integer_value(json_object_get(v, "awaiting"))));
+	json_array_foreach(json_object_get(o, "segments"), i, v) json_object_set_new(
+	    v, "awaiting_text", home_capped(json_integer_value(json_object_get(v, "awaiting"))));
 	return o;
 }
 

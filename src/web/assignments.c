@@ -112,8 +112,8 @@ answer(struct request *req, enum assignments_result r, const char *msg, const ch
 		if (data)
 			json_object_update(o, data);
 		json_decref(data);
-		resp_json(req, r == ASSIGNMENTS_OK && !strcmp(req_method(req), "POST") ? 201 : status,
-			  o);
+		resp_json(
+		    req, r == ASSIGNMENTS_OK && !strcmp(req_method(req), "POST") ? 201 : status, o);
 		return;
 	}
 	json_decref(data);
@@ -234,7 +234,8 @@ web_contacts_assign_sdr_bulk(struct request *req)
 	if (n == 0)
 		n = req_values(req, 0, "id", &ids);
 	r = assignments_assign_contacts(req_db(req), session_user(req)->id, ids, n,
-					sdr ? sdr : nonempty(req_form(req, "assigned_to")), outcome);
+					sdr ? sdr : nonempty(req_form(req, "assigned_to")),
+					outcome);
 	snprintf(msg, sizeof msg, "%s", json_string_value(json_object_get(outcome, "message")));
 	answer(req, r, msg, "contacts.assign_sdr", outcome, "/contacts");
 }
@@ -267,8 +268,8 @@ picker(const char *kind, const char *label, const char *role_id, const char *ent
 	p = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:O, s:b, s:s}", "kind", kind, "label",
 		      label, "uid", uid.data, "role_id", role_id, "entity_type", entity_type,
 		      "entity_id", entity_id, "return_to", return_to, "options",
-		      options ? options : json_array(), "has_options",
-		      json_array_size(options) > 0, "empty_text", empty_text);
+		      options ? options : json_array(), "has_options", json_array_size(options) > 0,
+		      "empty_text", empty_text);
 	buf_free(&uid);
 	return p;
 }
@@ -289,26 +290,25 @@ web_assign_vm(struct request *req, db_conn *db, const char *entity_type, const c
 		const char *perm = assignments_permission(entity_type, role);
 
 		/* a contact's SDR is handed over, never just removed */
-		json_object_set_new(person, "can_unassign",
-				    json_boolean(strcmp(entity_type, "contact") && perm &&
-						 session_can(req, perm)));
+		json_object_set_new(
+		    person, "can_unassign",
+		    json_boolean(strcmp(entity_type, "contact") && perm && session_can(req, perm)));
 	}
 	pickers = json_array();
 	if (assignable && (segment || company) &&
 	    session_can(req, segment ? "segments.assign_researcher" : "companies.assign"))
 		json_array_append_new(
-		    pickers, picker("researcher", "Assign a researcher", company ? "Researcher" : NULL,
-				    entity_type, entity_id, return_to,
-				    json_object_get(of, "researchers"),
-				    company ? "Every active Researcher is on it already."
-					    : "Every active Researcher and Approver is on it already."));
+		    pickers,
+		    picker("researcher", "Assign a researcher", company ? "Researcher" : NULL,
+			   entity_type, entity_id, return_to, json_object_get(of, "researchers"),
+			   company ? "Every active Researcher is on it already."
+				   : "Every active Researcher and Approver is on it already."));
 	if (assignable && !company &&
 	    session_can(req, segment ? "segments.assign_sdr" : "contacts.assign_sdr"))
-		json_array_append_new(pickers,
-				      picker("sdr", segment ? "Assign an SDR" : "Hand to an SDR",
-					     "SDR", entity_type, entity_id, return_to,
-					     json_object_get(of, "sdrs"),
-					     "Every active SDR is on it already."));
+		json_array_append_new(
+		    pickers, picker("sdr", segment ? "Assign an SDR" : "Hand to an SDR", "SDR",
+				    entity_type, entity_id, return_to, json_object_get(of, "sdrs"),
+				    "Every active SDR is on it already."));
 	json_object_set_new(of, "pickers", pickers);
 	json_object_set_new(of, "has_people",
 			    json_boolean(json_array_size(json_object_get(of, "people")) > 0));
@@ -366,7 +366,8 @@ web_company_contacts(struct request *req, db_conn *db, const char *company_id)
 	{
 		const char *status = json_string_value(json_object_get(row, "status"));
 
-		if (sdrs && status && (!strcmp(status, "approved") || !strcmp(status, "assigned_to_sdr")))
+		if (sdrs && status &&
+		    (!strcmp(status, "approved") || !strcmp(status, "assigned_to_sdr")))
 			json_object_set_new(
 			    row, "picker",
 			    web_assign_contact_picker(

@@ -113,7 +113,8 @@ expect_state(const char *state, const char *sql, int n, const char *const *p)
 	PQclear(r);
 }
 
-#define ASSIGN_SQL "SELECT * FROM assignment_assign($1, $2, $3, $4, (SELECT id FROM roles WHERE name = $5))"
+#define ASSIGN_SQL                                                                                 \
+	"SELECT * FROM assignment_assign($1, $2, $3, $4, (SELECT id FROM roles WHERE name = $5))"
 
 static void
 assign_state(const char *state, const char *actor, const char *type, const char *entity,
@@ -254,15 +255,17 @@ test_database_refusals(void **state)
 			     2, p);
 		p[0] = handed;
 		p[1] = users[SDR2];
-		expect_state("SPA06",
-			     "UPDATE contacts SET status = 'meeting_scheduled', status_changed_by = "
-			     "$2 WHERE id = $1",
-			     2, p);
+		expect_state(
+		    "SPA06",
+		    "UPDATE contacts SET status = 'meeting_scheduled', status_changed_by = "
+		    "$2 WHERE id = $1",
+		    2, p);
 		p[1] = users[RESEARCHER];
-		expect_state("SPA06",
-			     "UPDATE contacts SET status = 'meeting_scheduled', status_changed_by = "
-			     "$2 WHERE id = $1",
-			     2, p);
+		expect_state(
+		    "SPA06",
+		    "UPDATE contacts SET status = 'meeting_scheduled', status_changed_by = "
+		    "$2 WHERE id = $1",
+		    2, p);
 	}
 	/* nothing of the above changed the contacts */
 	assert_int_equal(count1("SELECT count(*) FROM contacts WHERE id = $1 AND status = "
@@ -379,11 +382,12 @@ test_hand_off_and_meeting(void **state)
 			 1);
 	/* the current SDR stays until someone else takes over */
 	{
-		char *aid = itest_sql_value("SELECT id FROM assignments WHERE entity_id = $1", 1, p);
+		char *aid =
+		    itest_sql_value("SELECT id FROM assignments WHERE entity_id = $1", 1, p);
 
-		assert_int_equal(assignments_unassign(db, users[APPROVER], aid, out, msg,
-						      sizeof msg),
-				 ASSIGNMENTS_REFUSED);
+		assert_int_equal(
+		    assignments_unassign(db, users[APPROVER], aid, out, msg, sizeof msg),
+		    ASSIGNMENTS_REFUSED);
 		assert_non_null(strstr(msg, "never goes back"));
 		free(aid);
 	}
@@ -484,10 +488,14 @@ test_concurrent_double_assignment(void **state)
 	(void)state;
 
 	for (round = 0; round < 5; round++) {
-		struct racer a = {users[OWNER], {"segment", segment, users[RESEARCHER], NULL}, NULL,
+		struct racer a = {users[OWNER],
+				  {"segment", segment, users[RESEARCHER], NULL},
+				  NULL,
 				  ASSIGNMENTS_DB_ERROR};
-		struct racer b = {users[APPROVER], {"segment", segment, users[RESEARCHER], NULL},
-				  NULL, ASSIGNMENTS_DB_ERROR};
+		struct racer b = {users[APPROVER],
+				  {"segment", segment, users[RESEARCHER], NULL},
+				  NULL,
+				  ASSIGNMENTS_DB_ERROR};
 		const char *p[2] = {segment, users[RESEARCHER]};
 
 		run_race(&a, &b);
@@ -503,20 +511,21 @@ test_concurrent_double_assignment(void **state)
 	assert_int_equal(itest_sql_count(audited, 2, who), before + 5);
 	/* two hand-offs of one contact at once: one SDR ends up with it, and its assignment */
 	for (round = 0; round < 5; round++) {
-		struct racer a = {users[APPROVER], {"contact", k, users[SDR], NULL}, NULL,
-				  ASSIGNMENTS_DB_ERROR};
-		struct racer b = {users[ADMIN], {"contact", k, users[SDR2], NULL}, NULL,
-				  ASSIGNMENTS_DB_ERROR};
+		struct racer a = {
+		    users[APPROVER], {"contact", k, users[SDR], NULL}, NULL, ASSIGNMENTS_DB_ERROR};
+		struct racer b = {
+		    users[ADMIN], {"contact", k, users[SDR2], NULL}, NULL, ASSIGNMENTS_DB_ERROR};
 
 		make_contact(k, "approved", NULL);
 		run_race(&a, &b);
 		assert_int_equal(a.r, ASSIGNMENTS_OK);
 		assert_int_equal(b.r, ASSIGNMENTS_OK);
-		assert_int_equal(count1("SELECT count(*) FROM assignments a JOIN contacts c ON c.id "
-					"= a.entity_id AND c.assigned_sdr_id = a.assigned_to WHERE "
-					"a.entity_id = $1 AND a.is_active",
-					k),
-				 1);
+		assert_int_equal(
+		    count1("SELECT count(*) FROM assignments a JOIN contacts c ON c.id "
+			   "= a.entity_id AND c.assigned_sdr_id = a.assigned_to WHERE "
+			   "a.entity_id = $1 AND a.is_active",
+			   k),
+		    1);
 		assert_int_equal(count1("SELECT count(*) FROM assignments WHERE entity_id = $1 AND "
 					"is_active",
 					k),
