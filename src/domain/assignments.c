@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/uuid.h"
 #include "domain/normalise.h"
+#include "domain/records.h"
 
 DB_STMT(stmt_assign, "SELECT assignment_id, role_name, assignee, entity_words, contact_status "
 		     "FROM assignment_assign($1, $2, $3, $4, coalesce($5::uuid, "
@@ -317,14 +318,9 @@ json_t *
 assignments_of(db_conn *c, const char *entity_type, const char *entity_id)
 {
 	const char *p[2] = {entity_type, entity_id};
-	PGresult *res = db_exec(c, &stmt_of, 2, p);
-	json_t *o, *person;
+	json_t *o = records_json(c, &stmt_of, 2, p), *person;
 	size_t i;
 
-	if (!res)
-		return NULL;
-	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
 	if (!o)
 		return NULL;
 	json_array_foreach(json_object_get(o, "people"), i, person)
@@ -340,14 +336,7 @@ assignments_of(db_conn *c, const char *entity_type, const char *entity_id)
 json_t *
 assignments_sdrs(db_conn *c)
 {
-	PGresult *res = db_exec(c, &stmt_sdrs, 0, NULL);
-	json_t *list;
-
-	if (!res)
-		return NULL;
-	list = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
-	return list;
+	return records_json(c, &stmt_sdrs, 0, NULL);
 }
 
 json_t *

@@ -443,14 +443,7 @@ companies_active_segments(db_conn *c)
 json_t *
 companies_filter_options(db_conn *c)
 {
-	PGresult *res = db_exec(c, &stmt_filter_options, 0, NULL);
-	json_t *o;
-
-	if (!res)
-		return NULL;
-	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
-	return o;
+	return records_json(c, &stmt_filter_options, 0, NULL);
 }
 
 /* The segment must exist and be active: only active segments take new companies. */

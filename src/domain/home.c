@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/format.h"
+#include "domain/records.h"
 #include "domain/segments.h"
 
 #define HOME_STR(x) #x
@@ -123,7 +124,6 @@ DB_STMT(stmt_segments_progress,
 	"s.created_by = $1 OR EXISTS (SELECT 1 FROM assignments a WHERE a.entity_type = 'segment' "
 	"AND a.entity_id = s.id AND a.assigned_to = $1 AND a.is_active))");
 
-static json_t *home_json(db_conn *c, db_stmt *st, int n, const char *const *p);
 static json_t *home_capped(long long n);
 static void home_flags(json_t *o, const char *const *keys, size_t n);
 
@@ -140,20 +140,6 @@ home_flags(json_t *o, const char *const *keys, size_t n)
 		json_object_set_new(o, name,
 				    json_boolean(json_array_size(json_object_get(o, keys[i])) > 0));
 	}
-}
-
-/* The one JSON column of a one-row statement. */
-static json_t *
-home_json(db_conn *c, db_stmt *st, int n, const char *const *p)
-{
-	PGresult *res = db_exec(c, st, n, p);
-	json_t *o;
-
-	if (!res)
-		return NULL;
-	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
-	return o;
 }
 
 /* "1,234", or "10,000+" past the cap. */
@@ -175,7 +161,7 @@ home_workbench(db_conn *c, const char *user_id)
 {
 	static const char *const lists[] = {"segments", "companies", "uploads"};
 	const char *p[1] = {user_id};
-	json_t *o = home_json(c, &stmt_workbench, 1, p), *v;
+	json_t *o = records_json(c, &stmt_workbench, 1, p), *v;
 	size_t i;
 
 	if (!o)
@@ -220,7 +206,7 @@ home_sdr_contacts(db_conn *c, const char *user_id)
 {
 	static const char *const lists[] = {"contacts"};
 	const char *p[1] = {user_id};
-	json_t *o = home_json(c, &stmt_sdr_contacts, 1, p);
+	json_t *o = records_json(c, &stmt_sdr_contacts, 1, p);
 
 	if (!o)
 		return NULL;
@@ -235,7 +221,7 @@ home_segments_progress(db_conn *c, const char *user_id, int all)
 {
 	static const char *const lists[] = {"segments"};
 	const char *p[2] = {user_id, all ? "true" : "false"};
-	json_t *list = home_json(c, &stmt_segments_progress, 2, p), *o;
+	json_t *list = records_json(c, &stmt_segments_progress, 2, p), *o;
 
 	if (!list)
 		return NULL;

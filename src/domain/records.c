@@ -302,3 +302,16 @@ records_nullable(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
+
+json_t *
+records_json(db_conn *c, db_stmt *st, int n, const char *const *params)
+{
+	PGresult *res = db_exec(c, st, n, params);
+	json_t *o;
+
+	if (!res)
+		return NULL;
+	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	return o;
+}

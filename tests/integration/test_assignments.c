@@ -68,19 +68,10 @@ static void
 make_user(char id[37], const char *who, const char *role)
 {
 	char email[128], name[128];
-	const char *p[2] = {email, name};
-	char *v;
 
 	snprintf(email, sizeof email, "%s-%s@assign-test.example", who, run_id);
 	snprintf(name, sizeof name, "%s %s", who, run_id);
-	v = itest_sql_value("INSERT INTO users (email, name) VALUES ($1, $2) RETURNING id", 2, p);
-	snprintf(id, 37, "%s", v);
-	free(v);
-	p[0] = id;
-	p[1] = role;
-	itest_sql_ok("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE "
-		     "name = $2",
-		     2, p);
+	itest_user(id, email, name, role);
 }
 
 /* A contact of the approved company with this status (an SDR's when past approval). */

@@ -490,6 +490,24 @@ itest_company(char id[37], const char *name, const char *segment_id, const char 
 }
 
 void
+itest_user(char id[37], const char *email, const char *name, const char *role)
+{
+	const char *p[2] = {email, name};
+	char *v = itest_sql_value("INSERT INTO users (email, name) VALUES ($1, $2) RETURNING id", 2,
+				  p);
+
+	snprintf(id, 37, "%s", v ? v : "");
+	free(v);
+	if (role) {
+		p[0] = id;
+		p[1] = role;
+		itest_sql_ok("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles "
+			     "WHERE name = $2",
+			     2, p);
+	}
+}
+
+void
 itest_session(const char *user_id, char token[65], char csrf[65])
 {
 	const char *p[3] = {token, user_id, csrf};

@@ -52,6 +52,9 @@ const char *itest_testdata(const char *rel);
 void itest_company(char id[37], const char *name, const char *segment_id, const char *status,
 		   const char *creator);
 
+/* A user made by SQL (no password), holding role when it is not NULL; its id in id. */
+void itest_user(char id[37], const char *email, const char *name, const char *role);
+
 /*
  * A session for user_id made directly in the database (cheap: no sign-in, no
  * Argon2): the cookie's token and the session's CSRF token, 64 hex each.
