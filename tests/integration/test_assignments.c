@@ -64,16 +64,6 @@ static int serial;
 
 /* ------------------------------------------------------------------ helpers */
 
-static void
-make_user(char id[37], const char *who, const char *role)
-{
-	char email[128], name[128];
-
-	snprintf(email, sizeof email, "%s-%s@assign-test.example", who, run_id);
-	snprintf(name, sizeof name, "%s %s", who, run_id);
-	itest_user(id, email, name, role);
-}
-
 /* A contact of the approved company with this status (an SDR's when past approval). */
 static void
 make_contact(char id[37], const char *status, const char *sdr)
@@ -153,7 +143,7 @@ setup(void **state)
 		char who[32];
 
 		snprintf(who, sizeof who, "u%d", i);
-		make_user(users[i], who, role_of[i]);
+		itest_user(users[i], who, role_of[i]);
 	}
 	{
 		char name[64];
@@ -553,22 +543,27 @@ post_as(int who, const char *path, const char *body, int json, struct http_answe
 	itest_resp_free(&r);
 }
 
-static char *
-get_as(int who, const char *path, long *status)
+/* GET path as who answers 200 with every one of shown (NULL-terminated) and not hidden. */
+static void
+page_shows(int who, const char *path, const char *const *shown, const char *hidden)
 {
 	char token[65], csrf[65], cookie[160], url[256];
 	const char *headers[] = {cookie, NULL};
 	struct itest_resp r;
-	char *body;
+	const char *page;
 
 	itest_session(users[who], token, csrf);
 	snprintf(cookie, sizeof cookie, "Cookie: spanner_session=%s", token);
 	snprintf(url, sizeof url, "%s%s", srv.base_url, path);
 	assert_int_equal(itest_http("GET", url, headers, NULL, 0, &r), 0);
-	*status = r.status;
-	body = xstrdup(r.body.data ? r.body.data : "");
+	assert_int_equal(r.status, 200);
+	page = r.body.data ? r.body.data : "";
+	for (; *shown; shown++)
+		if (!strstr(page, *shown))
+			fail_msg("%s as %s: no \"%s\"", path, role_of[who], *shown);
+	if (hidden && strstr(page, hidden))
+		fail_msg("%s as %s: \"%s\" shown", path, role_of[who], hidden);
 	itest_resp_free(&r);
-	return body;
 }
 
 static void
@@ -676,17 +671,9 @@ test_http_refusals_say_why(void **state)
 	assert_non_null(strstr(a.body, "already assigned"));
 	answer_free(&a);
 	/* the companies list filters by the assigned researcher */
-	{
-		long status;
-		char *page;
-
-		snprintf(path, sizeof path, "/companies?assigned_to=%s", users[RESEARCHER]);
-		page = get_as(APPROVER, path, &status);
-		assert_int_equal(status, 200);
-		assert_non_null(strstr(page, "Assign Approved Co"));
-		assert_null(strstr(page, "Assign Pending Co"));
-		free(page);
-	}
+	snprintf(path, sizeof path, "/companies?assigned_to=%s", users[RESEARCHER]);
+	page_shows(APPROVER, path, (const char *const[]){"Assign Approved Co", NULL},
+		   "Assign Pending Co");
 	end_all(approved_co);
 
 	/* scheduling: not the SDR's contact is 403; the own one is a 303 home */
@@ -763,8 +750,6 @@ test_home_pages(void **state)
 {
 	char k[37], path[128], body[512];
 	struct http_answer a;
-	long status;
-	char *page;
 	(void)state;
 
 	/* the researcher gets a segment and sees it, and the company awaiting contacts */
@@ -775,41 +760,24 @@ test_home_pages(void **state)
 	answer_free(&a);
 	itest_sql_ok("UPDATE contacts SET is_active = false WHERE company_id = $1", 1,
 		     (const char *const[]){approved_co});
-	page = get_as(RESEARCHER, "/workbench", &status);
-	assert_int_equal(status, 200);
-	assert_non_null(strstr(page, "Assign segment"));
-	assert_non_null(strstr(page, "Assign Approved Co"));
-	assert_null(strstr(page, "Assign Pending Co"));
-	free(page);
-	page = get_as(RESEARCHER, "/", &status);
-	assert_int_equal(status, 200);
-	assert_non_null(strstr(page, "My segments"));
-	assert_non_null(strstr(page, "Assign Approved Co"));
-	free(page);
+	page_shows(RESEARCHER, "/workbench",
+		   (const char *const[]){"Assign segment", "Assign Approved Co", NULL},
+		   "Assign Pending Co");
+	page_shows(RESEARCHER, "/",
+		   (const char *const[]){"My segments", "Assign Approved Co", NULL}, NULL);
 	/* the approver lands on the queue's counts */
-	page = get_as(APPROVER, "/", &status);
-	assert_int_equal(status, 200);
-	assert_non_null(strstr(page, "Approval queue"));
-	assert_non_null(strstr(page, "Companies pending"));
-	assert_non_null(strstr(page, "Contacts uploaded"));
-	free(page);
+	page_shows(
+	    APPROVER, "/",
+	    (const char *const[]){"Approval queue", "Companies pending", "Contacts uploaded", NULL},
+	    NULL);
 	/* the SDR sees the contact handed to them, with its button */
 	make_contact(k, "assigned_to_sdr", users[SDR2]);
-	page = get_as(SDR2, "/", &status);
-	assert_int_equal(status, 200);
 	snprintf(path, sizeof path, "/contacts/%s/schedule", k);
-	assert_non_null(strstr(page, path));
-	free(page);
+	page_shows(SDR2, "/", (const char *const[]){path, NULL}, NULL);
 	/* the owner's segment, with its progress; my assignments */
-	page = get_as(OWNER, "/", &status);
-	assert_int_equal(status, 200);
-	assert_non_null(strstr(page, "Assign segment"));
-	assert_non_null(strstr(page, "progress"));
-	free(page);
-	page = get_as(RESEARCHER, "/assignments/mine", &status);
-	assert_int_equal(status, 200);
-	assert_non_null(strstr(page, "Assign segment"));
-	free(page);
+	page_shows(OWNER, "/", (const char *const[]){"Assign segment", "progress", NULL}, NULL);
+	page_shows(RESEARCHER, "/assignments/mine", (const char *const[]){"Assign segment", NULL},
+		   NULL);
 	end_all(segment);
 }
 

@@ -490,11 +490,15 @@ itest_company(char id[37], const char *name, const char *segment_id, const char 
 }
 
 void
-itest_user(char id[37], const char *email, const char *name, const char *role)
+itest_user(char id[37], const char *who, const char *role)
 {
+	char email[160], name[160];
 	const char *p[2] = {email, name};
-	char *v = itest_sql_value("INSERT INTO users (email, name) VALUES ($1, $2) RETURNING id", 2,
-				  p);
+	char *v;
+
+	snprintf(email, sizeof email, "%s-%d@itest.example", who, (int)getpid());
+	snprintf(name, sizeof name, "%s %d", who, (int)getpid());
+	v = itest_sql_value("INSERT INTO users (email, name) VALUES ($1, $2) RETURNING id", 2, p);
 
 	snprintf(id, 37, "%s", v ? v : "");
 	free(v);

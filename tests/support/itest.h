@@ -52,8 +52,12 @@ const char *itest_testdata(const char *rel);
 void itest_company(char id[37], const char *name, const char *segment_id, const char *status,
 		   const char *creator);
 
-/* A user made by SQL (no password), holding role when it is not NULL; its id in id. */
-void itest_user(char id[37], const char *email, const char *name, const char *role);
+/*
+ * A user made by SQL (no password) named "<who> <pid>", e-mail
+ * <who>-<pid>@itest.example (unique per test process, so a suite can run again on
+ * the same database), holding role when it is not NULL; its id in id.
+ */
+void itest_user(char id[37], const char *who, const char *role);
 
 /*
  * A session for user_id made directly in the database (cheap: no sign-in, no
