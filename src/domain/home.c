@@ -120,9 +120,9 @@ DB_STMT(stmt_segments_progress,
 	"count(*) FILTER (WHERE k.status = 'approved') AS approved, count(*) FILTER (WHERE "
 	"k.status = 'assigned_to_sdr') AS assigned, count(*) FILTER (WHERE k.status = "
 	"'meeting_scheduled') AS scheduled FROM contacts k WHERE k.segment_id = s.id AND "
-	"k.is_active AND NOT k.is_duplicate) kc WHERE s.status = 'active' AND ($2::boolean OR "
-	"s.created_by = $1 OR EXISTS (SELECT 1 FROM assignments a WHERE a.entity_type = 'segment' "
-	"AND a.entity_id = s.id AND a.assigned_to = $1 AND a.is_active))");
+	"k.is_active AND NOT k.is_duplicate) kc WHERE s.status = 'active' AND ($1::boolean OR "
+	"s.created_by = $2 OR EXISTS (SELECT 1 FROM assignments a WHERE a.entity_type = 'segment' "
+	"AND a.entity_id = s.id AND a.assigned_to = $2 AND a.is_active))");
 
 static json_t *home_capped(long long n);
 static void home_flags(json_t *o, const char *const *keys, size_t n);
@@ -220,7 +220,7 @@ json_t *
 home_segments_progress(db_conn *c, const char *user_id, int all)
 {
 	static const char *const lists[] = {"segments"};
-	const char *p[2] = {user_id, all ? "true" : "false"};
+	const char *p[2] = {all ? "true" : "false", user_id};
 	json_t *list = records_json(c, &stmt_segments_progress, 2, p), *o;
 
 	if (!list)
