@@ -311,7 +311,7 @@ audit_shown(const char *key)
 	size_t n = strlen(key);
 
 	if (strcmp(key, "reason") == 0 || strcmp(key, "expires_at") == 0 ||
-	    strcmp(key, "id") == 0 || strcmp(key, "ip") == 0)
+	    strcmp(key, "id") == 0 || strcmp(key, "ip") == 0 || strcmp(key, "assigned_to") == 0)
 		return 0;
 	return !(n > 3 && strcmp(key + n - 3, "_id") == 0);
 }

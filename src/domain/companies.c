@@ -126,7 +126,10 @@ DB_STMT(stmt_filter_options,
 	"ORDER BY lower(name)), '[]') FROM segments WHERE status = 'active'), "
 	"'researchers', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
 	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS "
-	"(SELECT 1 FROM companies c WHERE c.created_by = u.id)))");
+	"(SELECT 1 FROM companies c WHERE c.created_by = u.id)), "
+	"'assignees', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
+	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS (SELECT 1 FROM assignments a "
+	"WHERE a.assigned_to = u.id AND a.entity_type = 'company' AND a.is_active)))");
 
 /* ------------------------------------------------------------- field rules */
 
@@ -158,6 +161,8 @@ companies_filter_problem(const struct companies_filter *f)
 	if (f->status && strcmp(f->status, "pending") && strcmp(f->status, "approved") &&
 	    strcmp(f->status, "rejected"))
 		return "Status must be pending, approved or rejected.";
+	if (f->assigned_to && !uuid_valid(f->assigned_to))
+		return "Choose the assigned researcher from the list.";
 	return records_filter_problem(f->segment_id, f->created_by, f->batch_id, f->q, f->from,
 				      f->to, f->after);
 }
@@ -177,6 +182,13 @@ companies_build_query(const struct companies_filter *f, const char *select, buf 
 	records_where(sql, params, n, "c.segment_id", f->segment_id);
 	records_where(sql, params, n, "c.status", f->status);
 	records_where(sql, params, n, "c.created_by", f->created_by);
+	if (f->assigned_to) {
+		params[(*n)++] = f->assigned_to;
+		buf_printf(sql,
+			   " AND EXISTS (SELECT 1 FROM assignments a WHERE a.entity_type = "
+			   "'company' AND a.entity_id = c.id AND a.assigned_to = $%d AND a.is_active)",
+			   *n);
+	}
 	records_where(sql, params, n, "c.batch_id", f->batch_id);
 	records_date_range(sql, params, n, "c", f->from, f->to);
 	if (like) {
@@ -396,14 +408,7 @@ companies_active_segments(db_conn *c)
 json_t *
 companies_filter_options(db_conn *c)
 {
-	PGresult *res = db_exec(c, &stmt_filter_options, 0, NULL);
-	json_t *o;
-
-	if (!res)
-		return NULL;
-	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
-	return o;
+	return records_json(c, &stmt_filter_options, 0, NULL);
 }
 
 /* The segment must exist and be active: only active segments take new companies. */

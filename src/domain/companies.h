@@ -46,6 +46,7 @@ struct companies_filter {
 	const char *segment_id;
 	const char *status;
 	const char *created_by;
+	const char *assigned_to; /* an active company → Researcher assignment to this user */
 	const char *from;       /* YYYY-MM-DD, inclusive */
 	const char *to;         /* YYYY-MM-DD, inclusive */
 	const char *batch_id;
@@ -92,7 +93,8 @@ json_t *companies_get(db_conn *c, const char *id, int *err);
 json_t *companies_active_segments(db_conn *c);
 /*
  * The filter bar's pick lists in one round trip: {segments: [{id, name}]
- * (active), researchers: [{id, name}] (people who have created companies)}.
+ * (active), researchers: [{id, name}] (people who have created companies),
+ * assignees: [{id, name}] (people companies are assigned to)}.
  * NULL on a database error.
  */
 json_t *companies_filter_options(db_conn *c);

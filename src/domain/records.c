@@ -385,3 +385,16 @@ records_export_fetch(db_conn *tx, const struct records_export *e, buf *out, int 
 	PQclear(res);
 	return rows;
 }
+
+json_t *
+records_json(db_conn *c, db_stmt *st, int n, const char *const *params)
+{
+	PGresult *res = db_exec(c, st, n, params);
+	json_t *o;
+
+	if (!res)
+		return NULL;
+	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	return o;
+}

@@ -94,6 +94,12 @@ const char *records_filter_problem(const char *segment_id, const char *created_b
 /* " AND column = $k" when value is set, binding it. */
 void records_where(buf *sql, const char **params, int *n, const char *column, const char *value);
 
+/*
+ * The one JSON column of a one-row statement (json_build_object / json_agg in
+ * the SQL: a whole view in one round trip), parsed. NULL on a database error.
+ */
+json_t *records_json(db_conn *c, db_stmt *st, int n, const char *const *params);
+
 /* Turns one result row of a list into its JSON. */
 typedef json_t *(*records_row_fn)(PGresult *res, int row);
 

@@ -23,13 +23,6 @@
 #include "domain/normalise.h"
 #include "domain/offerings.h"
 
-/* What the companies list shows by default: the counts must agree with it. */
-#define SEGMENTS_COMPANY_COUNTS                                                                    \
-	"CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE c.status = 'pending') AS pending, "     \
-	"count(*) FILTER (WHERE c.status = 'approved') AS approved, "                              \
-	"count(*) FILTER (WHERE c.status = 'rejected') AS rejected FROM companies c "              \
-	"WHERE c.segment_id = s.id AND c.is_active AND NOT c.is_duplicate) cc "
-
 #define SEGMENTS_LIST_WHERE                                                                        \
 	"WHERE ($1::text IS NULL OR s.name ILIKE $1 OR s.description ILIKE $1) "                   \
 	"AND ($2::boolean OR s.status = 'active') "

@@ -25,6 +25,18 @@
 #define SEGMENTS_DESCRIPTION_MAX 5000
 #define SEGMENTS_PAGE_SIZE 50
 
+/*
+ * The companies of segment s by status, as columns cc.pending, cc.approved,
+ * cc.rejected: what the companies list shows by default (active, not flagged
+ * as duplicates), so a segment's numbers and the list its link opens agree.
+ * A SQL fragment for "FROM segments s " + this.
+ */
+#define SEGMENTS_COMPANY_COUNTS                                                                    \
+	"CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE c.status = 'pending') AS pending, "     \
+	"count(*) FILTER (WHERE c.status = 'approved') AS approved, "                              \
+	"count(*) FILTER (WHERE c.status = 'rejected') AS rejected FROM companies c "              \
+	"WHERE c.segment_id = s.id AND c.is_active AND NOT c.is_duplicate) cc "
+
 enum segments_result {
 	SEGMENTS_OK,
 	SEGMENTS_NOT_FOUND,

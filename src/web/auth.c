@@ -1,5 +1,5 @@
 /*
- * auth — sign-in, sign-out and the home page.
+ * auth — sign-in and sign-out (the home page is web/home.c).
  *
  * The sign-in form answers a wrong e-mail and a wrong password with the same
  * words and status; only a throttled account or address learns more (how long
@@ -13,7 +13,6 @@
 #include "core/url.h"
 #include "core/render.h"
 #include "domain/accounts.h"
-#include "domain/users.h"
 #include "web/routes.h"
 #include "web/session.h"
 
@@ -38,18 +37,6 @@ auth_login_form(struct request *req, unsigned status, const char *email, const c
 	if (error)
 		json_object_set_new(vm, "error", json_string(error));
 	render(req, status, "auth/login", vm);
-}
-
-void
-web_home(struct request *req)
-{
-	const struct auth_user *u = session_user(req);
-
-	db_conn *db = req_db(req);
-
-	render(req, 200, "home",
-	       json_pack("{s:s, s:s, s:b}", "title", "Home", "name", u->name, "returning",
-			 db && users_returning(db, u->id) == 1));
 }
 
 void

@@ -20,6 +20,7 @@
 #include "domain/companies.h"
 #include "domain/contacts.h"
 #include "domain/validate.h"
+#include "web/assignments.h"
 #include "web/listing.h"
 #include "web/recordview.h"
 #include "web/routes.h"
@@ -55,6 +56,7 @@ filter_from_request(struct request *req, struct companies_filter *f, int queue)
 	f->segment_id = nonempty(req_query(req, "segment"));
 	f->status = queue ? "pending" : nonempty(req_query(req, "status"));
 	f->created_by = nonempty(req_query(req, "researcher"));
+	f->assigned_to = queue ? NULL : nonempty(req_query(req, "assigned_to"));
 	f->from = nonempty(req_query(req, "from"));
 	f->to = nonempty(req_query(req, "to"));
 	f->batch_id = nonempty(req_query(req, "batch"));
@@ -75,6 +77,7 @@ filter_query(const struct companies_filter *f, int queue, buf *out)
 		{"segment", f->segment_id},
 	    {"status", queue ? NULL : f->status},
 		{"researcher", f->created_by},
+		{"assigned_to", f->assigned_to},
 		{"from", f->from},
 		{"to", f->to},
 		{"batch", f->batch_id},
@@ -98,6 +101,7 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_t *options = with_options ? companies_filter_options(db) : NULL;
 	json_t *segments = json_incref(json_object_get(options, "segments"));
 	json_t *creators = json_incref(json_object_get(options, "researchers"));
+	json_t *assignees = json_incref(json_object_get(options, "assignees"));
 	buf q = BUF_INIT;
 	size_t i;
 
@@ -118,9 +122,13 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_object_set_new(
 	    vm, "researchers",
 	    listing_options_selected(creators ? creators : json_array(), f->created_by));
+	json_object_set_new(
+	    vm, "assignees",
+	    listing_options_selected(assignees ? assignees : json_array(), f->assigned_to));
 	json_object_set_new(vm, "active",
 			    json_boolean(f->q || f->segment_id || (f->status && !queue) ||
-					 f->created_by || f->from || f->to || f->batch_id ||
+					 f->created_by || f->assigned_to || f->from || f->to ||
+					 f->batch_id ||
 					 f->show_duplicates || f->show_inactive));
 	json_object_set_new(vm, "query", json_string(q.data ? q.data : ""));
 	json_object_set_new(vm, "base", json_string(base));
@@ -177,6 +185,8 @@ list_page(struct request *req, int queue)
 			f.segment_id = NULL;
 		if (f.created_by && !uuid_valid(f.created_by))
 			f.created_by = NULL;
+		if (f.assigned_to && !uuid_valid(f.assigned_to))
+			f.assigned_to = NULL;
 		if (f.batch_id && !uuid_valid(f.batch_id))
 			f.batch_id = NULL;
 		f.from = f.to = NULL;
@@ -264,6 +274,8 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	json_t *timeline =
 	    audit_timeline(db, "company", json_string_value(json_object_get(co, "id")), 50);
 	json_t *segments = companies_active_segments(db);
+	const char *id = json_string_value(json_object_get(co, "id"));
+	char back[64];
 	if (errors && json_object_get(errors, "segment_id"))
 		json_object_set(co, "segment_error", json_object_get(errors, "segment_id"));
 	json_object_set_new(
@@ -271,11 +283,17 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	    listing_options_selected(segments ? segments : json_array(),
 				     json_string_value(json_object_get(co, "segment_id"))));
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
+	/* who researches it (approved companies are assigned), and its contacts' hand-offs */
+	snprintf(back, sizeof back, "/companies/%s", id);
+	json_object_set_new(co, "assign",
+			    web_assign_vm(req, db, "company", id, back,
+					  json_is_true(json_object_get(co, "approved"))));
 	json_object_set_new(co, "title",
 			    json_string(json_string_value(json_object_get(co, "name"))));
 	json_object_set_new(co, "ctx", json_string("panel"));
 	recordview_decorate(req, co, "company", "/companies", errors, input);
 	related_contacts(db, co);
+	web_contacts_add_pickers(req, db, json_object_get(co, "contacts"), back);
 	render(req, status, tmpl, co);
 }
 

@@ -19,9 +19,11 @@
 #include "core/buf.h"
 #include "core/render.h"
 #include "core/uuid.h"
+#include "domain/assignments.h"
 #include "domain/audit.h"
 #include "domain/contacts.h"
 #include "domain/validate.h"
+#include "web/assignments.h"
 #include "web/listing.h"
 #include "web/recordview.h"
 #include "web/routes.h"
@@ -295,6 +297,36 @@ siblings(db_conn *db, json_t *k, int *more)
 }
 
 /*
+ * The SDR steps on the contact's page and panel (issue 11): the hand-off
+ * picker for holders of contacts.assign_sdr while it is approved or with an
+ * SDR, and "Meeting scheduled" for its own SDR (Admins and Approvers: any)
+ * while it waits for one. The server checks both again when they are used.
+ */
+static void
+contact_handoff(struct request *req, db_conn *db, json_t *k, const char *id)
+{
+	const char *st = json_string_value(json_object_get(k, "status"));
+	const char *sdr = json_string_value(json_object_get(k, "assigned_sdr_id"));
+	const struct auth_user *u = session_user(req);
+	json_t *sdrs;
+	char back[64];
+
+	if (!st || !id)
+		return;
+	snprintf(back, sizeof back, "/contacts/%s", id);
+	if ((!strcmp(st, "approved") || !strcmp(st, "assigned_to_sdr")) &&
+	    session_can(req, "contacts.assign_sdr") && (sdrs = assignments_sdrs(db)) != NULL) {
+		json_object_set_new(k, "picker", web_assign_contact_picker(id, sdr, sdrs, back));
+		json_decref(sdrs);
+	}
+	if (!strcmp(st, "assigned_to_sdr") && session_can(req, "contacts.schedule_meeting") &&
+	    ((u && sdr && !strcmp(u->id, sdr)) || session_has_role(req, "Admin") ||
+	     session_has_role(req, "Approver")))
+		json_object_set_new(k, "can_schedule", json_true());
+	json_object_set_new(k, "return_to", json_string(back));
+}
+
+/*
  * The contact's view model for the panel and page: the record, its status
  * history (contacts_get), the activity timeline, the company (with the
  * approved companies of its segment to move it to) and the company's other
@@ -324,6 +356,7 @@ render_contact(struct request *req, unsigned status, const char *tmpl, json_t *k
 	json_object_set_new(k, "siblings_more", json_boolean(more));
 	json_object_set_new(k, "timeline", timeline ? timeline : json_array());
 	set_name(k);
+	contact_handoff(req, db, k, id);
 	recordview_decorate(req, k, "contact", "/contacts", errors, input);
 	render(req, status, tmpl, k);
 }

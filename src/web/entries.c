@@ -28,7 +28,7 @@
 SPANNER_ENTRY(page_healthz, "/healthz")
 SPANNER_ENTRY(page_metrics, "/metrics")
 
-/* sign-in and home (web/auth.c) */
+/* sign-in (web/auth.c) and home (web/home.c) */
 SPANNER_ENTRY(page_home, "/")
 SPANNER_ENTRY(page_login, "/login")
 SPANNER_ENTRY(page_logout, "/logout")
@@ -95,3 +95,12 @@ SPANNER_ENTRY(page_search, "/search")
 
 /* every path routes_table does not know: kore.conf's last route, ^/.*$ */
 SPANNER_ENTRY(page_not_found, NULL)
+
+/* the workbench, assignments, the SDR hand-off and meetings (web/home.c, web/assignments.c) */
+SPANNER_ENTRY(page_workbench, "/workbench")
+SPANNER_ENTRY(page_assignments_mine, "/assignments/mine")
+SPANNER_ENTRY(page_assignments, "/assignments")
+SPANNER_ENTRY(page_assignments_id_deactivate, "/assignments/{id}/deactivate")
+SPANNER_ENTRY(page_contacts_assign_sdr, "/contacts/assign-sdr")
+SPANNER_ENTRY(page_contacts_id_assign_sdr, "/contacts/{id}/assign-sdr")
+SPANNER_ENTRY(page_contacts_id_schedule, "/contacts/{id}/schedule")

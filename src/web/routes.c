@@ -22,7 +22,7 @@ const struct route routes_table[] = {
 	{"GET", "/healthz", H(web_system_healthz), ACCESS_PUBLIC, NULL, 0},
 	{"GET", "/metrics", H(web_system_metrics), ACCESS_PUBLIC, NULL, 0},
 
-	/* sign-in and home (web/auth.c) */
+	/* sign-in (web/auth.c) and home (web/home.c) */
 	{"GET", "/", H(web_home), ACCESS_SIGNED_IN, NULL, 0},
 	{"GET", "/login", H(web_auth_login_page), ACCESS_PUBLIC, NULL, 0},
 	{"POST", "/login", H(web_auth_login), ACCESS_PUBLIC, NULL, 0},
@@ -122,6 +122,23 @@ const struct route routes_table[] = {
 
 	/* search across segments, companies and contacts (web/search.c) */
 	{"GET", "/search", H(web_search), ACCESS_SIGNED_IN, NULL, 0},
+
+	/* the researcher workbench (web/home.c); assignments, the SDR hand-off and meetings
+	 * (web/assignments.c). Who may assign what depends on the entity and the role, which
+	 * only the handler knows: it answers 403 naming the grant, and the database refuses
+	 * whatever gets past it (migrations/0008_assignments.sql). The literal
+	 * /contacts/assign-sdr comes before the /contacts/{id}/… paths. */
+	{"GET", "/workbench", H(web_workbench), ACCESS_SIGNED_IN, NULL, 0},
+	{"GET", "/assignments/mine", H(web_assignments_mine), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/assignments", H(web_assignments_create), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/assignments/{id}/deactivate", H(web_assignments_deactivate), ACCESS_SIGNED_IN,
+	 NULL, 0},
+	{"POST", "/contacts/assign-sdr", H(web_contacts_assign_sdr_bulk), ACCESS_PERMISSION,
+	 "contacts.assign_sdr", 0},
+	{"POST", "/contacts/{id}/assign-sdr", H(web_contacts_assign_sdr), ACCESS_PERMISSION,
+	 "contacts.assign_sdr", 0},
+	{"POST", "/contacts/{id}/schedule", H(web_contacts_schedule), ACCESS_PERMISSION,
+	 "contacts.schedule_meeting", 0},
 
 	{NULL, NULL, NULL, ACCESS_PUBLIC, NULL, 0},
 };

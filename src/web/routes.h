@@ -18,7 +18,7 @@ extern const struct route routes_table[];
 void web_system_healthz(struct request *req);
 void web_system_metrics(struct request *req);
 
-/* web/auth.c */
+/* web/home.c, web/auth.c */
 void web_home(struct request *req);
 void web_auth_login_page(struct request *req);
 void web_auth_login(struct request *req);
@@ -93,5 +93,14 @@ void web_approvals_contacts(struct request *req);
 
 /* web/search.c */
 void web_search(struct request *req);
+
+/* web/home.c, web/assignments.c */
+void web_workbench(struct request *req);
+void web_assignments_create(struct request *req);
+void web_assignments_deactivate(struct request *req);
+void web_assignments_mine(struct request *req);
+void web_contacts_assign_sdr(struct request *req);
+void web_contacts_assign_sdr_bulk(struct request *req);
+void web_contacts_schedule(struct request *req);
 
 #endif

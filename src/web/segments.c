@@ -31,6 +31,7 @@
 #include "domain/offerings.h"
 #include "domain/segments.h"
 #include "domain/validate.h"
+#include "web/assignments.h"
 #include "web/listing.h"
 #include "web/routes.h"
 #include "web/session.h"
@@ -528,9 +529,10 @@ render_segment_page(struct request *req, unsigned status, const char *id,
 		    const struct segment_form *f)
 {
 	db_conn *db;
-	json_t *segment, *timeline, *vm;
+	json_t *segment, *timeline, *vm, *assign;
 	int failed = 0, editable = session_can(req, "segments.edit");
 	buf action = BUF_INIT;
+	char back[64];
 
 	if (!uuid_valid(id)) {
 		render_error(req, 404, "There is no such segment.");
@@ -573,6 +575,13 @@ render_segment_page(struct request *req, unsigned status, const char *id,
 		return;
 	}
 	json_object_set_new(vm, "segment", segment);
+	snprintf(back, sizeof back, "/segments/%s", id);
+	if (!(assign = web_assign_vm(req, db, "segment", id, back, 1))) {
+		json_decref(vm);
+		render_db_error(req, db);
+		return;
+	}
+	json_object_set_new(vm, "assign", assign);
 	render(req, status, "segments/show", vm);
 }
 

@@ -60,13 +60,7 @@ sql_value(const char *sql, int n, const char *const *params)
 static void
 new_session(const char *user_id, char token[65], char csrf[65])
 {
-	const char *p[3] = {token, user_id, csrf};
-
-	password_random_hex(token, 32);
-	password_random_hex(csrf, 32);
-	sql_ok("INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES "
-	       "(sha256(convert_to($1, 'UTF8')), $2, $3, now() + interval '1 hour')",
-	       3, p);
+	itest_session(user_id, token, csrf);
 }
 
 static int

@@ -57,20 +57,6 @@ static char acme_a[37], acme_b[37], pending_co[37], rejected_co[37];
 /* ------------------------------------------------------------------ helpers */
 
 static void
-make_user(char id[37], const char *who)
-{
-	char email[128], name[128];
-	const char *p[2] = {email, name};
-	char *v;
-
-	snprintf(email, sizeof email, "%s-%s@contacts-test.example", who, run_id);
-	snprintf(name, sizeof name, "%s %s", who, run_id);
-	v = itest_sql_value("INSERT INTO users (email, name) VALUES ($1, $2) RETURNING id", 2, p);
-	snprintf(id, 37, "%s", v);
-	free(v);
-}
-
-static void
 make_segment(char id[37], const char *name)
 {
 	char full[128];
@@ -145,10 +131,11 @@ setup(void **state)
 	if (!db || !pg)
 		return -1;
 	snprintf(run_id, sizeof run_id, "%d", (int)getpid());
-	make_user(researcher, "researcher");
-	make_user(approver, "approver");
-	make_user(approver2, "approver2");
-	make_user(sdr, "sdr");
+	itest_user(researcher, "researcher", NULL);
+	itest_user(approver, "approver", NULL);
+	itest_user(approver2, "approver2", NULL);
+	/* a contact's SDR holds the SDR role (migrations/0008_assignments.sql) */
+	itest_user(sdr, "sdr", "SDR");
 	make_segment(seg_a, "Contacts A");
 	make_segment(seg_b, "Contacts B");
 	/* one name, two segments: two companies */

@@ -216,6 +216,11 @@ make_fixture(struct fixture *f)
 		  "INSERT INTO users (email, name) VALUES ('schema-test-sdr@example.test', "
 		  "'Schema Test SDR') RETURNING id",
 		  0, NULL);
+	/* a contact's SDR holds the SDR role (0008) */
+	const char *sdr[] = {f->sdr};
+	exec_ok("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = "
+		"'SDR'",
+		1, sdr);
 	const char *p[] = {f->user};
 	query_one(f->seg1, sizeof f->seg1,
 		  "INSERT INTO segments (name, created_by) VALUES ('Schema test segment one', $1) "

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/password.h"
+
 static size_t itest_collect(char *data, size_t size, size_t n, void *cls);
 static void itest_reap(void);
 
@@ -489,31 +491,56 @@ itest_company(char id[37], const char *name, const char *segment_id, const char 
 	free(v);
 }
 
+/* A user by SQL with this e-mail and name, holding role when not NULL; its id in id. */
+static void
+itest_user_named(char id[37], const char *email, const char *name, const char *role)
+{
+	const char *p[2] = {email, name};
+	char *v = itest_sql_value("INSERT INTO users (email, name) VALUES (lower($1), $2) "
+				  "RETURNING id",
+				  2, p);
+
+	snprintf(id, 37, "%s", v ? v : "");
+	free(v);
+	if (role) {
+		p[0] = id;
+		p[1] = role;
+		itest_sql_ok("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles "
+			     "WHERE name = $2",
+			     2, p);
+	}
+}
+
 void
 itest_user_session(const char *label, const char *role, char id[37], char token[65], char csrf[65])
 {
-	char email[200], *v;
-	const char *p[3] = {email, label, NULL};
-	char *e;
+	char email[200], *e;
 
 	snprintf(email, sizeof email, "%s@itest.example", label);
 	for (e = email; *e; e++)
 		if (*e == ' ')
 			*e = '-';
-	v = itest_sql_value("INSERT INTO users (email, name) VALUES (lower($1), $2) RETURNING id",
-			    2, p);
-	snprintf(id, 37, "%s", v ? v : "");
-	free(v);
-	p[0] = id;
-	p[1] = role;
-	itest_sql_ok("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE "
-		     "name = $2",
-		     2, p);
+	itest_user_named(id, email, label, role);
+	itest_session(id, token, csrf);
+}
+
+void
+itest_user(char id[37], const char *who, const char *role)
+{
+	char email[160], name[160];
+
+	snprintf(email, sizeof email, "%s-%d@itest.example", who, (int)getpid());
+	snprintf(name, sizeof name, "%s %d", who, (int)getpid());
+	itest_user_named(id, email, name, role);
+}
+
+void
+itest_session(const char *user_id, char token[65], char csrf[65])
+{
+	const char *p[3] = {token, user_id, csrf};
+
 	password_random_hex(token, 32);
 	password_random_hex(csrf, 32);
-	p[0] = token;
-	p[1] = id;
-	p[2] = csrf;
 	itest_sql_ok("INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES "
 		     "(sha256(convert_to($1, 'UTF8')), $2, $3, now() + interval '2 hours')",
 		     3, p);

@@ -61,6 +61,19 @@ void itest_user_session(const char *label, const char *role, char id[37], char t
 			char csrf[65]);
 
 /*
+ * A user made by SQL (no password) named "<who> <pid>", e-mail
+ * <who>-<pid>@itest.example (unique per test process, so a suite can run again on
+ * the same database), holding role when it is not NULL; its id in id.
+ */
+void itest_user(char id[37], const char *who, const char *role);
+
+/*
+ * A session for user_id made directly in the database (cheap: no sign-in, no
+ * Argon2): the cookie's token and the session's CSRF token, 64 hex each.
+ */
+void itest_session(const char *user_id, char token[65], char csrf[65]);
+
+/*
  * A field getter (records_get_fn, domain/records.h) over ctx, a NULL-terminated
  * array of column, value pairs: the values a form or a JSON body would send.
  */

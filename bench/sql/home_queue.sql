@@ -1,0 +1,1 @@
+SELECT (SELECT count(*) FROM (SELECT 1 FROM companies WHERE status = 'pending' AND is_active AND NOT is_duplicate LIMIT 10001) c), (SELECT count(*) FROM (SELECT 1 FROM contacts WHERE status = 'uploaded' AND is_active AND NOT is_duplicate LIMIT 10001) k);

@@ -1,0 +1,1 @@
+SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email, 'roles', 'SDR') ORDER BY lower(u.name), u.id), '[]') FROM users u WHERE u.is_active AND user_holds_role(u.id, 'SDR');
