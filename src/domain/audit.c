@@ -30,6 +30,9 @@ DB_STMT(stmt_audit_insert, "INSERT INTO audit_logs (actor_id, action, entity_typ
 DB_STMT(stmt_audit_timeline,
 	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 AND a.entity_id = $2::uuid "
 			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $3::int");
+DB_STMT(stmt_audit_timeline_type,
+	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 "
+			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int");
 DB_STMT(stmt_audit_timeline_null,
 	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 AND a.entity_id IS NULL "
 			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int");
@@ -108,6 +111,9 @@ static const struct {
     {"password_change", "changed the password"},
     {"reset_issued", "sent a set-password link"},
     {"schedule_meeting", "scheduled a meeting"},
+    {"run", "started a run"},
+    {"flag_duplicate", "marked as a duplicate"},
+    {"unflag_duplicate", "no longer marked as a duplicate"},
 };
 
 const char *
@@ -164,6 +170,26 @@ audit_timeline(db_conn *c, const char *entity_type, const char *entity_id, int l
 
 		res = db_exec(c, &stmt_audit_timeline_null, 2, params);
 	}
+	if (!res)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_array_append_new(list, audit_entry(res, i));
+	PQclear(res);
+	return list;
+}
+
+json_t *
+audit_timeline_of_type(db_conn *c, const char *entity_type, int limit)
+{
+	char lim[16];
+	const char *params[2] = {entity_type, lim};
+	PGresult *res;
+	json_t *list;
+	int i;
+
+	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 50);
+	res = db_exec(c, &stmt_audit_timeline_type, 2, params);
 	if (!res)
 		return NULL;
 	list = json_array();

@@ -256,6 +256,8 @@ contacts_list(db_conn *c, const struct contacts_filter *f, char **next)
 	}
 	if (!f->show_duplicates)
 		buf_puts(&sql, " AND NOT k.is_duplicate");
+	else if (f->show_duplicates == CONTACTS_ONLY_DUPLICATES)
+		buf_puts(&sql, " AND k.is_duplicate");
 	if (!f->show_inactive)
 		buf_puts(&sql, " AND k.is_active");
 	records_keyset(&sql, params, &n, "k", f->after, f->oldest_first, ts, id);

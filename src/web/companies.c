@@ -18,6 +18,7 @@
 #include "core/uuid.h"
 #include "domain/audit.h"
 #include "domain/companies.h"
+#include "domain/dedup.h"
 #include "domain/validate.h"
 #include "web/listing.h"
 #include "web/routes.h"
@@ -68,7 +69,7 @@ filter_from_request(struct request *req, struct companies_filter *f, int queue)
 	f->from = nonempty(req_query(req, "from"));
 	f->to = nonempty(req_query(req, "to"));
 	f->batch_id = nonempty(req_query(req, "batch"));
-	f->show_duplicates = nonempty(req_query(req, "duplicates")) != NULL;
+	f->show_duplicates = listing_duplicates(req_query(req, "duplicates"));
 	f->show_inactive = nonempty(req_query(req, "deactivated")) != NULL;
 	f->after = nonempty(req_query(req, "after"));
 	/* the queue works oldest first; one upload's rows read in file order */
@@ -88,7 +89,7 @@ filter_query(const struct companies_filter *f, int queue, buf *out)
 		{"from", f->from},
 		{"to", f->to},
 		{"batch", f->batch_id},
-		{"duplicates", f->show_duplicates ? "1" : NULL},
+		{"duplicates", listing_duplicates_param(f->show_duplicates)},
 		{"deactivated", f->show_inactive ? "1" : NULL},
 	};
 
@@ -136,6 +137,8 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_object_set_new(vm, "to", json_string(f->to ? f->to : ""));
 	json_object_set_new(vm, "batch", json_string(f->batch_id ? f->batch_id : ""));
 	json_object_set_new(vm, "duplicates", json_boolean(f->show_duplicates));
+	json_object_set_new(vm, "duplicates_only",
+			    json_boolean(f->show_duplicates == COMPANIES_ONLY_DUPLICATES));
 	json_object_set_new(vm, "deactivated", json_boolean(f->show_inactive));
 	json_object_set_new(vm, "statuses", st);
 	json_object_set_new(vm, "segments",
@@ -364,6 +367,7 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	json_t *timeline =
 	    audit_timeline(db, "company", json_string_value(json_object_get(co, "id")), 50);
 	json_t *segments = companies_active_segments(db);
+	json_t *dup = dedup_related(db, "company", json_string_value(json_object_get(co, "id")));
 	json_t *fields = json_object_get(co, "fields"), *field;
 	size_t i;
 
@@ -383,6 +387,7 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 			    options_selected(segments ? segments : json_array(),
 					     json_string_value(json_object_get(co, "segment_id"))));
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
+	json_object_set_new(co, "dup", dup ? dup : json_null());
 	json_object_set_new(co, "title",
 			    json_string(json_string_value(json_object_get(co, "name"))));
 	json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
@@ -426,6 +431,8 @@ web_companies_peek(struct request *req)
 				    json_string(json_string_value(json_object_get(co, "name"))));
 		json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
 		json_object_set_new(co, "ctx", json_string("peek"));
+		json_object_set_new(co, "dup",
+				    dedup_related(db, "company", req_param(req, "id")));
 		render(req, 200, "companies/peek", co);
 	}
 }

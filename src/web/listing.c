@@ -80,3 +80,17 @@ listing_vm(const struct listing *l)
 						   l->filtered, text, sizeof text)));
 	return vm;
 }
+
+int
+listing_duplicates(const char *value)
+{
+	if (!value || !*value)
+		return 0;
+	return strcmp(value, "only") == 0 ? 2 : 1;
+}
+
+const char *
+listing_duplicates_param(int show_duplicates)
+{
+	return show_duplicates == 2 ? "only" : show_duplicates ? "1" : NULL;
+}

@@ -50,4 +50,12 @@ const char *listing_count_text(long long total, int capped, const char *one, con
  */
 json_t *listing_vm(const struct listing *l);
 
+/*
+ * The lists' duplicate toggle (query parameter `duplicates`): absent = hidden
+ * (0), "only" = only the duplicates (2, what /admin/dedup links to), anything
+ * else = shown too (1); and back to the parameter's value (NULL for 0).
+ */
+int listing_duplicates(const char *value);
+const char *listing_duplicates_param(int show_duplicates);
+
 #endif

@@ -37,10 +37,12 @@ static const struct {
 	{"/segments", "Segments", NULL},
 	{"/companies", "Companies", NULL},
 	{"/imports", "Imports", NULL},
+	{"/collateral", "Collateral", NULL},
 	{"/approvals/companies", "Approvals", "companies.approve"},
 	{"/admin/users", "Users", "users.manage"},
 	{"/admin/grants", "Grants", "grants.manage"},
 	{"/admin/outbox", "Outbox", "users.manage"},
+	{"/admin/dedup", "Duplicates", "dedup.run"},
 };
 
 static void session_ctx_free(void *p);
