@@ -263,6 +263,7 @@ static void *jobs_keeper_main(void *arg);
 static void jobs_release_abandoned(struct jobs_rt *rt, struct jobs_worker *w);
 static int jobs_worker_busy(struct jobs_worker *w);
 static void jobs_rt_free(struct jobs_rt *rt);
+static int jobs_schedule_put(const struct jobs_schedule_entry *e);
 
 static long long
 jobs_now_ms(void)
@@ -965,9 +966,10 @@ jobs_register(const struct job_kind *kind)
 int
 jobs_schedule(const char *kind, const char *cron_expr)
 {
+	struct jobs_schedule_entry e;
 	struct cron c;
 	char err[160];
-	int i, rc = 0;
+	int i;
 
 	if (!jobs_kind_name_ok(kind)) {
 		log_error("jobs: cannot schedule invalid job kind \"%s\"", kind ? kind : "");
@@ -978,29 +980,43 @@ jobs_schedule(const char *kind, const char *cron_expr)
 		log_error("jobs: schedule of %s: %s", kind, err);
 		return -1;
 	}
-	pthread_mutex_lock(&sched_lock);
-	for (i = 0; i < nschedules; i++)
-		if (strcmp(schedules[i].kind, kind) == 0)
-			break;
 	if (!cron_expr || !cron_expr[0] || strcasecmp(cron_expr, "off") == 0) {
+		pthread_mutex_lock(&sched_lock);
+		for (i = 0; i < nschedules; i++)
+			if (strcmp(schedules[i].kind, kind) == 0)
+				break;
 		if (i < nschedules)
 			schedules[i] = schedules[--nschedules];
-	} else if (i < nschedules) {
-		schedules[i].cron = c;
-		schedules[i].has_cron = 1;
-		schedules[i].setting[0] = '\0';
-	} else if (nschedules < JOBS_MAX_SCHEDULES) {
-		memset(&schedules[i], 0, sizeof schedules[i]);
-		snprintf(schedules[i].kind, sizeof schedules[i].kind, "%s", kind);
-		schedules[i].cron = c;
-		schedules[i].has_cron = 1;
-		nschedules++;
+		pthread_mutex_unlock(&sched_lock);
+		return 0;
+	}
+	memset(&e, 0, sizeof e);
+	snprintf(e.kind, sizeof e.kind, "%s", kind);
+	e.cron = c;
+	e.has_cron = 1;
+	return jobs_schedule_put(&e);
+}
+
+/* Adds the schedule of e->kind, or replaces it. 0, or -1 (logged) when the table is full. */
+static int
+jobs_schedule_put(const struct jobs_schedule_entry *e)
+{
+	int i, rc = 0;
+
+	pthread_mutex_lock(&sched_lock);
+	for (i = 0; i < nschedules; i++)
+		if (strcmp(schedules[i].kind, e->kind) == 0)
+			break;
+	if (i < nschedules || nschedules < JOBS_MAX_SCHEDULES) {
+		schedules[i] = *e;
+		if (i == nschedules)
+			nschedules++;
 	} else {
 		rc = -1;
 	}
 	pthread_mutex_unlock(&sched_lock);
 	if (rc)
-		log_error("jobs: too many schedules; %s not scheduled", kind);
+		log_error("jobs: too many schedules; %s not scheduled", e->kind);
 	return rc;
 }
 
@@ -1009,7 +1025,6 @@ jobs_schedule_setting(const char *kind, const char *setting, const char *default
 {
 	struct jobs_schedule_entry e;
 	char err[160];
-	int i, rc = 0;
 
 	memset(&e, 0, sizeof e);
 	if (!jobs_kind_name_ok(kind) || !setting || !setting[0] ||
@@ -1027,21 +1042,7 @@ jobs_schedule_setting(const char *kind, const char *setting, const char *default
 	}
 	snprintf(e.kind, sizeof e.kind, "%s", kind);
 	snprintf(e.setting, sizeof e.setting, "%s", setting);
-	pthread_mutex_lock(&sched_lock);
-	for (i = 0; i < nschedules; i++)
-		if (strcmp(schedules[i].kind, kind) == 0)
-			break;
-	if (i < nschedules || nschedules < JOBS_MAX_SCHEDULES) {
-		schedules[i] = e;
-		if (i == nschedules)
-			nschedules++;
-	} else {
-		rc = -1;
-	}
-	pthread_mutex_unlock(&sched_lock);
-	if (rc)
-		log_error("jobs: too many schedules; %s not scheduled", kind);
-	return rc;
+	return jobs_schedule_put(&e);
 }
 
 /*

@@ -38,6 +38,7 @@ DB_STMT(stmt_audit_timeline_null,
 			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int");
 
 static json_t *audit_entry(PGresult *res, int row);
+static json_t *audit_entries(PGresult *res);
 static json_t *audit_changes_of(const char *action, json_t *details);
 static void audit_add_item(json_t *list, const char *field, json_t *old_value, json_t *new_value,
 			   int has_old);
@@ -157,8 +158,6 @@ audit_timeline(db_conn *c, const char *entity_type, const char *entity_id, int l
 {
 	char lim[16];
 	PGresult *res;
-	json_t *list;
-	int i;
 
 	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 50);
 	if (entity_id) {
@@ -170,13 +169,7 @@ audit_timeline(db_conn *c, const char *entity_type, const char *entity_id, int l
 
 		res = db_exec(c, &stmt_audit_timeline_null, 2, params);
 	}
-	if (!res)
-		return NULL;
-	list = json_array();
-	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, audit_entry(res, i));
-	PQclear(res);
-	return list;
+	return audit_entries(res);
 }
 
 json_t *
@@ -184,12 +177,18 @@ audit_timeline_of_type(db_conn *c, const char *entity_type, int limit)
 {
 	char lim[16];
 	const char *params[2] = {entity_type, lim};
-	PGresult *res;
+
+	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 50);
+	return audit_entries(db_exec(c, &stmt_audit_timeline_type, 2, params));
+}
+
+/* A timeline statement's rows as entries (res cleared; NULL for a failed statement). */
+static json_t *
+audit_entries(PGresult *res)
+{
 	json_t *list;
 	int i;
 
-	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 50);
-	res = db_exec(c, &stmt_audit_timeline_type, 2, params);
 	if (!res)
 		return NULL;
 	list = json_array();

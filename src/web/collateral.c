@@ -34,6 +34,7 @@ static json_t *scope_picker(db_conn *db, const char *type, const char *q, const 
 			    int *failed);
 static void render_form(struct request *req, unsigned status, json_t *link, json_t *errors,
 			int from_form);
+static db_conn *link_request(struct request *req, const char *id);
 static json_t *link_or_404(struct request *req, db_conn *db, const char *id);
 static void save(struct request *req, const char *id);
 
@@ -206,6 +207,23 @@ render_form(struct request *req, unsigned status, json_t *link, json_t *errors, 
 	render(req, status, "collateral/form", vm);
 }
 
+/* A request about the link {id}: its connection, or NULL with the error page sent. */
+static db_conn *
+link_request(struct request *req, const char *id)
+{
+	db_conn *db = req_db(req);
+
+	if (!db) {
+		render_db_error(req, NULL);
+		return NULL;
+	}
+	if (!uuid_valid(id)) {
+		render_error(req, 404, "There is no collateral link at this address.");
+		return NULL;
+	}
+	return db;
+}
+
 static json_t *
 link_or_404(struct request *req, db_conn *db, const char *id)
 {
@@ -326,18 +344,10 @@ void
 web_collateral_show(struct request *req)
 {
 	const char *id = req_param(req, "id");
-	db_conn *db = req_db(req);
+	db_conn *db = link_request(req, id);
 	json_t *link, *timeline;
 
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
-	if (!uuid_valid(id)) {
-		render_error(req, 404, "There is no collateral link at this address.");
-		return;
-	}
-	if (!(link = link_or_404(req, db, id)))
+	if (!db || !(link = link_or_404(req, db, id)))
 		return;
 	timeline = audit_timeline(db, "collateral", id, 20);
 	if (!timeline) {
@@ -359,18 +369,10 @@ void
 web_collateral_remove_confirm(struct request *req)
 {
 	const char *id = req_param(req, "id");
-	db_conn *db = req_db(req);
+	db_conn *db = link_request(req, id);
 	json_t *link;
 
-	if (!db) {
-		render_db_error(req, NULL);
-		return;
-	}
-	if (!uuid_valid(id)) {
-		render_error(req, 404, "There is no collateral link at this address.");
-		return;
-	}
-	if (!(link = link_or_404(req, db, id)))
+	if (!db || !(link = link_or_404(req, db, id)))
 		return;
 	render(req, 200, "collateral/remove",
 	       json_pack("{s:s, s:o, s:s}", "title", "Remove link", "link", link, "return_to",
@@ -381,19 +383,13 @@ void
 web_collateral_remove(struct request *req)
 {
 	const char *id = req_param(req, "id");
-	db_conn *db = req_db(req);
+	db_conn *db = link_request(req, id);
 	json_t *removed = NULL;
 	enum collateral_result r;
 	buf msg = BUF_INIT;
 
-	if (!db) {
-		render_db_error(req, NULL);
+	if (!db)
 		return;
-	}
-	if (!uuid_valid(id)) {
-		render_error(req, 404, "There is no collateral link at this address.");
-		return;
-	}
 	r = collateral_remove(db, session_user(req)->id, id, &removed);
 	if (r == COLLATERAL_DB_ERROR) {
 		render_db_error(req, db);
