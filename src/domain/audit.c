@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "domain/records.h"
 
 DB_STMT(stmt_audit_insert, "INSERT INTO audit_logs (actor_id, action, entity_type, entity_id, "
 			   "details) VALUES ($1, $2, $3, $4, coalesce($5::jsonb, '{}'))");
@@ -186,16 +187,7 @@ audit_timeline_of_type(db_conn *c, const char *entity_type, int limit)
 static json_t *
 audit_entries(PGresult *res)
 {
-	json_t *list;
-	int i;
-
-	if (!res)
-		return NULL;
-	list = json_array();
-	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, audit_entry(res, i));
-	PQclear(res);
-	return list;
+	return records_rows(res, audit_entry);
 }
 
 static json_t *

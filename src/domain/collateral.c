@@ -508,17 +508,8 @@ json_t *
 collateral_for_scope(db_conn *c, const char *scope_type, const char *scope_id)
 {
 	const char *p[2] = {scope_type, scope_id};
-	PGresult *res = db_exec(c, &st_for_scope, 2, p);
-	json_t *list;
-	int i;
 
-	if (!res)
-		return NULL;
-	list = json_array();
-	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, collateral_row(res, i));
-	PQclear(res);
-	return list;
+	return records_rows(db_exec(c, &st_for_scope, 2, p), collateral_row);
 }
 
 /* The links whose ids are in column id_col of ids, in that order (one statement each: few). */

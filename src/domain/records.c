@@ -302,3 +302,18 @@ records_nullable(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
+
+json_t *
+records_rows(PGresult *res, records_row_fn row)
+{
+	json_t *list;
+	int i;
+
+	if (!res)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_array_append_new(list, row(res, i));
+	PQclear(res);
+	return list;
+}

@@ -97,6 +97,9 @@ void records_where(buf *sql, const char **params, int *n, const char *column, co
 /* Turns one result row of a list into its JSON. */
 typedef json_t *(*records_row_fn)(PGresult *res, int row);
 
+/* Every row of res through row, as an array; res is cleared. NULL when res is NULL. */
+json_t *records_rows(PGresult *res, records_row_fn row);
+
 /*
  * Runs a list statement (sql, keyset order included) for one page of limit
  * rows: asks for one more, to know whether there is a next page without a
