@@ -38,6 +38,7 @@
 #include "domain/accounts.h"
 #include "domain/company_import.h"
 #include "domain/contact_import.h"
+#include "domain/dedup.h"
 #include "domain/housekeeping.h"
 #include "domain/seed.h"
 #include "web/routes.h"
@@ -165,7 +166,8 @@ kore_parent_configure(int argc, char **argv)
 	password_setup(&app_cfg);
 	accounts_init(&app_cfg);
 	if (housekeeping_register() != 0 || company_import_register() != 0 ||
-	    contact_import_register() != 0 || mail_register(&app_cfg) != 0)
+	    contact_import_register() != 0 || mail_register(&app_cfg) != 0 ||
+	    dedup_register(&app_cfg) != 0)
 		app_fail("cannot register the background jobs");
 
 	if (metrics_init() != 0)

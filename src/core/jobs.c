@@ -86,6 +86,13 @@
 struct jobs_schedule_entry {
 	char kind[JOBS_KIND_MAX + 1];
 	struct cron cron;
+	int has_cron; /* 0: the expression is "off" (a setting may turn it on) */
+	/*
+	 * jobs_schedule_setting: the settings row read at every pass, so a change
+	 * made on one server reaches every server; the expression above is the
+	 * default while the row is absent.
+	 */
+	char setting[JOBS_KIND_MAX + 1];
 };
 
 struct jobs_rt;
@@ -222,6 +229,8 @@ DB_STMT(st_sched_enqueue, "WITH j AS (INSERT INTO jobs (kind) SELECT $1::text "
 			  "AND state IN ('queued', 'running')) RETURNING id) "
 			  "SELECT j.id::text, pg_notify('spanner_jobs', $1::text) FROM j");
 
+DB_STMT(st_sched_setting, "SELECT value FROM settings WHERE key = $1");
+
 DB_STMT(st_sched_advance, "UPDATE job_schedules SET next_run_at = to_timestamp($2::bigint), "
 			  "last_enqueued_at = CASE WHEN $3::boolean THEN now() "
 			  "ELSE last_enqueued_at END WHERE kind = $1");
@@ -254,6 +263,7 @@ static void *jobs_keeper_main(void *arg);
 static void jobs_release_abandoned(struct jobs_rt *rt, struct jobs_worker *w);
 static int jobs_worker_busy(struct jobs_worker *w);
 static void jobs_rt_free(struct jobs_rt *rt);
+static int jobs_schedule_put(const struct jobs_schedule_entry *e);
 
 static long long
 jobs_now_ms(void)
@@ -956,9 +966,10 @@ jobs_register(const struct job_kind *kind)
 int
 jobs_schedule(const char *kind, const char *cron_expr)
 {
+	struct jobs_schedule_entry e;
 	struct cron c;
 	char err[160];
-	int i, rc = 0;
+	int i;
 
 	if (!jobs_kind_name_ok(kind)) {
 		log_error("jobs: cannot schedule invalid job kind \"%s\"", kind ? kind : "");
@@ -969,26 +980,103 @@ jobs_schedule(const char *kind, const char *cron_expr)
 		log_error("jobs: schedule of %s: %s", kind, err);
 		return -1;
 	}
-	pthread_mutex_lock(&sched_lock);
-	for (i = 0; i < nschedules; i++)
-		if (strcmp(schedules[i].kind, kind) == 0)
-			break;
 	if (!cron_expr || !cron_expr[0] || strcasecmp(cron_expr, "off") == 0) {
+		pthread_mutex_lock(&sched_lock);
+		for (i = 0; i < nschedules; i++)
+			if (strcmp(schedules[i].kind, kind) == 0)
+				break;
 		if (i < nschedules)
 			schedules[i] = schedules[--nschedules];
-	} else if (i < nschedules) {
-		schedules[i].cron = c;
-	} else if (nschedules < JOBS_MAX_SCHEDULES) {
-		snprintf(schedules[i].kind, sizeof schedules[i].kind, "%s", kind);
-		schedules[i].cron = c;
-		nschedules++;
+		pthread_mutex_unlock(&sched_lock);
+		return 0;
+	}
+	memset(&e, 0, sizeof e);
+	snprintf(e.kind, sizeof e.kind, "%s", kind);
+	e.cron = c;
+	e.has_cron = 1;
+	return jobs_schedule_put(&e);
+}
+
+/* Adds the schedule of e->kind, or replaces it. 0, or -1 (logged) when the table is full. */
+static int
+jobs_schedule_put(const struct jobs_schedule_entry *e)
+{
+	int i, rc = 0;
+
+	pthread_mutex_lock(&sched_lock);
+	for (i = 0; i < nschedules; i++)
+		if (strcmp(schedules[i].kind, e->kind) == 0)
+			break;
+	if (i < nschedules || nschedules < JOBS_MAX_SCHEDULES) {
+		schedules[i] = *e;
+		if (i == nschedules)
+			nschedules++;
 	} else {
 		rc = -1;
 	}
 	pthread_mutex_unlock(&sched_lock);
 	if (rc)
-		log_error("jobs: too many schedules; %s not scheduled", kind);
+		log_error("jobs: too many schedules; %s not scheduled", e->kind);
 	return rc;
+}
+
+int
+jobs_schedule_setting(const char *kind, const char *setting, const char *default_expr)
+{
+	struct jobs_schedule_entry e;
+	char err[160];
+
+	memset(&e, 0, sizeof e);
+	if (!jobs_kind_name_ok(kind) || !setting || !setting[0] ||
+	    strlen(setting) > JOBS_KIND_MAX) {
+		log_error("jobs: cannot schedule \"%s\" from setting \"%s\"", kind ? kind : "",
+			  setting ? setting : "");
+		return -1;
+	}
+	if (default_expr && default_expr[0] && strcasecmp(default_expr, "off") != 0) {
+		if (cron_parse(default_expr, &e.cron, err, sizeof err) != 0) {
+			log_error("jobs: schedule of %s: %s", kind, err);
+			return -1;
+		}
+		e.has_cron = 1;
+	}
+	snprintf(e.kind, sizeof e.kind, "%s", kind);
+	snprintf(e.setting, sizeof e.setting, "%s", setting);
+	return jobs_schedule_put(&e);
+}
+
+/*
+ * The expression a settings-driven schedule follows now: the stored value
+ * when there is one, else the default. 0 (cron filled, or *on = 0 for "off"),
+ * or -1 on a database error.
+ */
+static int
+jobs_schedule_resolve(db_conn *c, struct jobs_schedule_entry *e)
+{
+	const char *p[1] = {e->setting};
+	PGresult *res;
+	char err[160];
+
+	if (!e->setting[0])
+		return 0;
+	res = db_exec(c, &st_sched_setting, 1, p);
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		const char *v = PQgetvalue(res, 0, 0);
+
+		if (strcasecmp(v, "off") == 0) {
+			e->has_cron = 0;
+		} else if (cron_parse(v, &e->cron, err, sizeof err) == 0) {
+			e->has_cron = 1;
+		} else {
+			log_warn("jobs: setting %s = \"%s\" is not a schedule (%s); %s not run",
+				 e->setting, v, err, e->kind);
+			e->has_cron = 0;
+		}
+	}
+	PQclear(res);
+	return 0;
 }
 
 void
@@ -1250,11 +1338,16 @@ jobs_scheduler_tick(db_conn *c)
 	PQclear(res);
 
 	for (i = 0; i < n; i++) {
-		time_t next = cron_next(&local[i].cron, (time_t)now);
+		time_t next;
 		char nexts[24];
 		int due;
 		long long stored;
 
+		if (jobs_schedule_resolve(c, &local[i]) != 0)
+			goto fail;
+		if (!local[i].has_cron)
+			continue;
+		next = cron_next(&local[i].cron, (time_t)now);
 		if (next == (time_t)-1)
 			continue;
 		snprintf(nexts, sizeof nexts, "%lld", (long long)next);

@@ -83,6 +83,16 @@ int jobs_register(const struct job_kind *kind);
 int jobs_schedule(const char *kind, const char *cron_expr);
 
 /*
+ * Runs kind on the schedule stored in the settings row `setting` (a cron
+ * expression or "off"), read at every scheduler pass so that a change made on
+ * one server reaches them all; default_expr (or "off") while there is no row.
+ * Whoever changes the row should delete the kind's job_schedules row in the
+ * same transaction, so the next pass computes the next run from the new
+ * expression. 0, or -1 (logged) when default_expr is invalid.
+ */
+int jobs_schedule_setting(const char *kind, const char *setting, const char *default_expr);
+
+/*
  * Starts `threads` workers (0: this process only runs the scheduler) and the
  * keeper thread (lease heartbeats, scheduler) on their own connections to
  * conninfo. lease_seconds (at least 2) is how long a claimed job stays

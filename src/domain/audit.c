@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "domain/records.h"
 
 DB_STMT(stmt_audit_insert, "INSERT INTO audit_logs (actor_id, action, entity_type, entity_id, "
 			   "details) VALUES ($1, $2, $3, $4, coalesce($5::jsonb, '{}'))");
@@ -30,11 +31,15 @@ DB_STMT(stmt_audit_insert, "INSERT INTO audit_logs (actor_id, action, entity_typ
 DB_STMT(stmt_audit_timeline,
 	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 AND a.entity_id = $2::uuid "
 			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $3::int");
+DB_STMT(stmt_audit_timeline_type,
+	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 "
+			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int");
 DB_STMT(stmt_audit_timeline_null,
 	AUDIT_TIMELINE_COLUMNS "WHERE a.entity_type = $1 AND a.entity_id IS NULL "
 			       "ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int");
 
 static json_t *audit_entry(PGresult *res, int row);
+static json_t *audit_entries(PGresult *res);
 static json_t *audit_changes_of(const char *action, json_t *details);
 static void audit_add_item(json_t *list, const char *field, json_t *old_value, json_t *new_value,
 			   int has_old);
@@ -108,6 +113,9 @@ static const struct {
     {"password_change", "changed the password"},
     {"reset_issued", "sent a set-password link"},
     {"schedule_meeting", "scheduled a meeting"},
+    {"run", "started a run"},
+    {"flag_duplicate", "marked as a duplicate"},
+    {"unflag_duplicate", "no longer marked as a duplicate"},
 };
 
 const char *
@@ -151,8 +159,6 @@ audit_timeline(db_conn *c, const char *entity_type, const char *entity_id, int l
 {
 	char lim[16];
 	PGresult *res;
-	json_t *list;
-	int i;
 
 	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 50);
 	if (entity_id) {
@@ -164,13 +170,24 @@ audit_timeline(db_conn *c, const char *entity_type, const char *entity_id, int l
 
 		res = db_exec(c, &stmt_audit_timeline_null, 2, params);
 	}
-	if (!res)
-		return NULL;
-	list = json_array();
-	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(list, audit_entry(res, i));
-	PQclear(res);
-	return list;
+	return audit_entries(res);
+}
+
+json_t *
+audit_timeline_of_type(db_conn *c, const char *entity_type, int limit)
+{
+	char lim[16];
+	const char *params[2] = {entity_type, lim};
+
+	snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 50);
+	return audit_entries(db_exec(c, &stmt_audit_timeline_type, 2, params));
+}
+
+/* A timeline statement's rows as entries (res cleared; NULL for a failed statement). */
+static json_t *
+audit_entries(PGresult *res)
+{
+	return records_rows(res, audit_entry);
 }
 
 static json_t *

@@ -43,6 +43,13 @@ int audit_change(json_t *changes, const char *field, json_t *old_value, json_t *
  */
 json_t *audit_timeline(db_conn *c, const char *entity_type, const char *entity_id, int limit);
 
+/*
+ * The latest rows about any entity of one type (e.g. every collateral link,
+ * removed ones included), newest first, as audit_timeline's entries. For
+ * types with few rows: the order is not served by an index.
+ */
+json_t *audit_timeline_of_type(db_conn *c, const char *entity_type, int limit);
+
 /* The words for an action in a timeline: "deactivate" → "deactivated". */
 const char *audit_verb(const char *action, const char *entity_type);
 

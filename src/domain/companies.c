@@ -197,6 +197,8 @@ companies_build_query(const struct companies_filter *f, const char *select, buf 
 	}
 	if (!f->show_duplicates)
 		buf_puts(sql, " AND NOT c.is_duplicate");
+	else if (f->show_duplicates == COMPANIES_ONLY_DUPLICATES)
+		buf_puts(sql, " AND c.is_duplicate");
 	if (!f->show_inactive)
 		buf_puts(sql, " AND c.is_active");
 	/* A count wants neither the cursor nor the order. */

@@ -41,6 +41,9 @@ int companies_clean(companies_get_fn get, void *ctx, int partial, char *out[COMP
 		    int present[COMPANIES_NFIELDS], json_t *errors);
 void companies_values_free(char *out[COMPANIES_NFIELDS]);
 
+/* show_duplicates: list only the duplicates (/admin/dedup links to them: duplicates=only). */
+#define COMPANIES_ONLY_DUPLICATES 2
+
 struct companies_filter {
 	const char *q;          /* name contains */
 	const char *segment_id;
@@ -50,7 +53,7 @@ struct companies_filter {
 	const char *from;       /* YYYY-MM-DD, inclusive */
 	const char *to;         /* YYYY-MM-DD, inclusive */
 	const char *batch_id;
-	int show_duplicates;
+	int show_duplicates;    /* 1: shown too; COMPANIES_ONLY_DUPLICATES: only them */
 	int show_inactive;
 	int oldest_first;       /* the queue, and one upload (file order): oldest first */
 	const char *after;      /* keyset cursor from a previous page */

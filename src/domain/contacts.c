@@ -297,6 +297,8 @@ contacts_build_query(const struct contacts_filter *f, const char *select, buf *s
 	}
 	if (!f->show_duplicates)
 		buf_puts(sql, " AND NOT k.is_duplicate");
+	else if (f->show_duplicates == CONTACTS_ONLY_DUPLICATES)
+		buf_puts(sql, " AND k.is_duplicate");
 	if (!f->show_inactive)
 		buf_puts(sql, " AND k.is_active");
 	if (ordered)

@@ -47,6 +47,9 @@ void contacts_values_free(char *out[CONTACTS_NFIELDS]);
 /* 1 when s is one of the four statuses. */
 int contacts_status_valid(const char *s);
 
+/* show_duplicates: list only the duplicates (/admin/dedup links to them: duplicates=only). */
+#define CONTACTS_ONLY_DUPLICATES 2
+
 struct contacts_filter {
 	const char *q; /* first/last name, e-mail, job title or company name contains */
 	const char *segment_id;
@@ -57,7 +60,7 @@ struct contacts_filter {
 	const char *from;	/* YYYY-MM-DD, inclusive */
 	const char *to;		/* YYYY-MM-DD, inclusive */
 	const char *batch_id;
-	int show_duplicates;
+	int show_duplicates; /* 1: shown too; CONTACTS_ONLY_DUPLICATES: only them */
 	int show_inactive;
 	int oldest_first;  /* the approval queue works oldest first */
 	const char *after; /* keyset cursor from a previous page */

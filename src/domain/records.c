@@ -398,3 +398,18 @@ records_json(db_conn *c, db_stmt *st, int n, const char *const *params)
 	PQclear(res);
 	return o;
 }
+
+json_t *
+records_rows(PGresult *res, records_row_fn row)
+{
+	json_t *list;
+	int i;
+
+	if (!res)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_array_append_new(list, row(res, i));
+	PQclear(res);
+	return list;
+}

@@ -103,6 +103,9 @@ json_t *records_json(db_conn *c, db_stmt *st, int n, const char *const *params);
 /* Turns one result row of a list into its JSON. */
 typedef json_t *(*records_row_fn)(PGresult *res, int row);
 
+/* Every row of res through row, as an array; res is cleared. NULL when res is NULL. */
+json_t *records_rows(PGresult *res, records_row_fn row);
+
 /*
  * Runs a list statement (sql, keyset order included) for one page of limit
  * rows: asks for one more, to know whether there is a next page without a

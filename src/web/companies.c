@@ -19,6 +19,7 @@
 #include "domain/audit.h"
 #include "domain/companies.h"
 #include "domain/contacts.h"
+#include "domain/dedup.h"
 #include "domain/validate.h"
 #include "web/assignments.h"
 #include "web/listing.h"
@@ -60,7 +61,7 @@ filter_from_request(struct request *req, struct companies_filter *f, int queue)
 	f->from = nonempty(req_query(req, "from"));
 	f->to = nonempty(req_query(req, "to"));
 	f->batch_id = nonempty(req_query(req, "batch"));
-	f->show_duplicates = nonempty(req_query(req, "duplicates")) != NULL;
+	f->show_duplicates = listing_duplicates(req_query(req, "duplicates"));
 	f->show_inactive = nonempty(req_query(req, "deactivated")) != NULL;
 	f->after = nonempty(req_query(req, "after"));
 	/* the queue works oldest first; one upload's rows read in file order */
@@ -81,7 +82,7 @@ filter_query(const struct companies_filter *f, int queue, buf *out)
 		{"from", f->from},
 		{"to", f->to},
 		{"batch", f->batch_id},
-		{"duplicates", f->show_duplicates ? "1" : NULL},
+		{"duplicates", listing_duplicates_param(f->show_duplicates)},
 		{"deactivated", f->show_inactive ? "1" : NULL},
 	};
 
@@ -114,6 +115,8 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_object_set_new(vm, "to", json_string(f->to ? f->to : ""));
 	json_object_set_new(vm, "batch", json_string(f->batch_id ? f->batch_id : ""));
 	json_object_set_new(vm, "duplicates", json_boolean(f->show_duplicates));
+	json_object_set_new(vm, "duplicates_only",
+			    json_boolean(f->show_duplicates == COMPANIES_ONLY_DUPLICATES));
 	json_object_set_new(vm, "deactivated", json_boolean(f->show_inactive));
 	json_object_set_new(vm, "statuses", st);
 	json_object_set_new(
@@ -276,6 +279,8 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	json_t *segments = companies_active_segments(db);
 	const char *id = json_string_value(json_object_get(co, "id"));
 	char back[64];
+	json_t *dup = dedup_related(db, "company", id);
+
 	if (errors && json_object_get(errors, "segment_id"))
 		json_object_set(co, "segment_error", json_object_get(errors, "segment_id"));
 	json_object_set_new(
@@ -283,6 +288,7 @@ render_company(struct request *req, unsigned status, const char *tmpl, json_t *c
 	    listing_options_selected(segments ? segments : json_array(),
 				     json_string_value(json_object_get(co, "segment_id"))));
 	json_object_set_new(co, "timeline", timeline ? timeline : json_array());
+	json_object_set_new(co, "dup", dup ? dup : json_null());
 	/* who researches it (approved companies are assigned), and its contacts' hand-offs */
 	snprintf(back, sizeof back, "/companies/%s", id);
 	json_object_set_new(co, "assign",
@@ -316,6 +322,8 @@ web_companies_peek(struct request *req)
 				    json_string(json_string_value(json_object_get(co, "name"))));
 		json_object_set_new(co, "full_page", json_boolean(!req_is_htmx(req)));
 		json_object_set_new(co, "ctx", json_string("peek"));
+		json_object_set_new(co, "dup",
+				    dedup_related(req_db(req), "company", req_param(req, "id")));
 		render(req, 200, "companies/peek", co);
 	}
 }

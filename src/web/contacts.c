@@ -21,7 +21,9 @@
 #include "core/uuid.h"
 #include "domain/assignments.h"
 #include "domain/audit.h"
+#include "domain/collateral.h"
 #include "domain/contacts.h"
+#include "domain/dedup.h"
 #include "domain/validate.h"
 #include "web/assignments.h"
 #include "web/listing.h"
@@ -357,6 +359,9 @@ render_contact(struct request *req, unsigned status, const char *tmpl, json_t *k
 	json_object_set_new(k, "timeline", timeline ? timeline : json_array());
 	set_name(k);
 	contact_handoff(req, db, k, id);
+	/* its duplicate state, and the collateral an SDR sends (issue 12) */
+	json_object_set_new(k, "dup", id ? dedup_related(db, "contact", id) : NULL);
+	json_object_set_new(k, "collateral", id ? collateral_for_contact(db, id) : NULL);
 	recordview_decorate(req, k, "contact", "/contacts", errors, input);
 	render(req, status, tmpl, k);
 }

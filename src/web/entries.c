@@ -93,6 +93,19 @@ SPANNER_ENTRY(page_approvals_contacts, "/approvals/contacts")
 /* search across segments, companies and contacts (web/search.c) */
 SPANNER_ENTRY(page_search, "/search")
 
+/* duplicate detection (web/dedup.c) */
+SPANNER_ENTRY(page_admin_dedup, "/admin/dedup")
+SPANNER_ENTRY(page_admin_dedup_preview, "/admin/dedup/preview")
+SPANNER_ENTRY(page_admin_dedup_schedule, "/admin/dedup/schedule")
+SPANNER_ENTRY(page_admin_dedup_run, "/admin/dedup/run")
+
+/* marketing collateral (web/collateral.c) */
+SPANNER_ENTRY(page_collateral, "/collateral")
+SPANNER_ENTRY(page_collateral_new, "/collateral/new")
+SPANNER_ENTRY(page_collateral_scopes, "/collateral/scopes")
+SPANNER_ENTRY(page_collateral_id, "/collateral/{id}")
+SPANNER_ENTRY(page_collateral_id_remove, "/collateral/{id}/remove")
+
 /* every path routes_table does not know: kore.conf's last route, ^/.*$ */
 SPANNER_ENTRY(page_not_found, NULL)
 

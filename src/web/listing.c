@@ -260,3 +260,17 @@ listing_page(struct request *req, const struct listing_source *src, const struct
 	buf_free(&q);
 	render(req, 200, rows_only ? v->rows_tmpl : v->tmpl, vm);
 }
+
+int
+listing_duplicates(const char *value)
+{
+	if (!value || !*value)
+		return 0;
+	return strcmp(value, "only") == 0 ? 2 : 1;
+}
+
+const char *
+listing_duplicates_param(int show_duplicates)
+{
+	return show_duplicates == 2 ? "only" : show_duplicates ? "1" : NULL;
+}

@@ -114,4 +114,12 @@ struct listing_export {
 void listing_export(struct request *req, const struct listing_source *src,
 		    const struct listing_export *e, const void *filter, const char *problem);
 
+/*
+ * The lists' duplicate toggle (query parameter `duplicates`): absent = hidden
+ * (0), "only" = only the duplicates (2, what /admin/dedup links to), anything
+ * else = shown too (1); and back to the parameter's value (NULL for 0).
+ */
+int listing_duplicates(const char *value);
+const char *listing_duplicates_param(int show_duplicates);
+
 #endif

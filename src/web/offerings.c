@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/render.h"
 #include "core/uuid.h"
+#include "domain/collateral.h"
 #include "domain/normalise.h"
 #include "domain/offerings.h"
 #include "domain/validate.h"
@@ -150,6 +151,7 @@ static void
 render_edit(struct request *req, unsigned status, json_t *offering, json_t *errors)
 {
 	const char *st = json_string_value(json_object_get(offering, "status"));
+	json_t *links;
 
 	json_object_set_new(offering, "title", json_string(json_string_value(
 						   json_object_get(offering, "name"))));
@@ -165,6 +167,16 @@ render_edit(struct request *req, unsigned status, json_t *offering, json_t *erro
 		json_object_set(offering, "errors", errors);
 		json_object_set_new(offering, "has_errors", json_true());
 	}
+	links = collateral_for_scope(req_db(req), "offering",
+				     json_string_value(json_object_get(offering, "id")));
+	if (!links) {
+		json_decref(offering);
+		render_db_error(req, req_db(req));
+		return;
+	}
+	json_object_set_new(offering, "collateral",
+			    json_pack("{s:o, s:b}", "has_any", json_array_size(links) > 0, "links",
+				      links));
 	render(req, status, "offerings/edit", offering);
 }
 

@@ -140,5 +140,25 @@ const struct route routes_table[] = {
 	{"POST", "/contacts/{id}/schedule", H(web_contacts_schedule), ACCESS_PERMISSION,
 	 "contacts.schedule_meeting", 0},
 
+	/* duplicate detection (web/dedup.c) */
+	{"GET", "/admin/dedup", H(web_dedup_show), ACCESS_PERMISSION, "dedup.run", 0},
+	{"GET", "/admin/dedup/preview", H(web_dedup_preview), ACCESS_PERMISSION, "dedup.run", 0},
+	{"POST", "/admin/dedup/schedule", H(web_dedup_schedule), ACCESS_PERMISSION, "dedup.run", 0},
+	{"POST", "/admin/dedup/run", H(web_dedup_run), ACCESS_PERMISSION, "dedup.run", 0},
+
+	/* marketing collateral (web/collateral.c) */
+	{"GET", "/collateral", H(web_collateral_list), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/collateral", H(web_collateral_create), ACCESS_PERMISSION, "collateral.manage", 0},
+	{"GET", "/collateral/new", H(web_collateral_new), ACCESS_PERMISSION, "collateral.manage", 0},
+	{"GET", "/collateral/scopes", H(web_collateral_scopes), ACCESS_PERMISSION,
+	 "collateral.manage", 0},
+	{"GET", "/collateral/{id}", H(web_collateral_show), ACCESS_SIGNED_IN, NULL, 0},
+	{"POST", "/collateral/{id}", H(web_collateral_update), ACCESS_PERMISSION,
+	 "collateral.manage", 0},
+	{"GET", "/collateral/{id}/remove", H(web_collateral_remove_confirm), ACCESS_PERMISSION,
+	 "collateral.manage", 0},
+	{"POST", "/collateral/{id}/remove", H(web_collateral_remove), ACCESS_PERMISSION,
+	 "collateral.manage", 0},
+
 	{NULL, NULL, NULL, ACCESS_PUBLIC, NULL, 0},
 };

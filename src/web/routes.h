@@ -93,6 +93,20 @@ void web_approvals_contacts(struct request *req);
 
 /* web/search.c */
 void web_search(struct request *req);
+/* web/dedup.c */
+void web_dedup_show(struct request *req);
+void web_dedup_preview(struct request *req);
+void web_dedup_schedule(struct request *req);
+void web_dedup_run(struct request *req);
+/* web/collateral.c */
+void web_collateral_list(struct request *req);
+void web_collateral_new(struct request *req);
+void web_collateral_create(struct request *req);
+void web_collateral_scopes(struct request *req);
+void web_collateral_show(struct request *req);
+void web_collateral_update(struct request *req);
+void web_collateral_remove_confirm(struct request *req);
+void web_collateral_remove(struct request *req);
 
 /* web/home.c, web/assignments.c */
 void web_workbench(struct request *req);

@@ -27,6 +27,7 @@
 #include "core/render.h"
 #include "core/uuid.h"
 #include "domain/audit.h"
+#include "domain/collateral.h"
 #include "domain/normalise.h"
 #include "domain/offerings.h"
 #include "domain/segments.h"
@@ -582,6 +583,12 @@ render_segment_page(struct request *req, unsigned status, const char *id,
 		return;
 	}
 	json_object_set_new(vm, "assign", assign);
+	json_object_set_new(vm, "collateral", collateral_for_segment(db, id));
+	if (!json_object_get(vm, "collateral")) {
+		json_decref(vm);
+		render_db_error(req, db);
+		return;
+	}
 	render(req, status, "segments/show", vm);
 }
 

@@ -38,10 +38,12 @@ static const struct {
 	{"/companies", "Companies", NULL},
 	{"/contacts", "Contacts", NULL},
 	{"/imports", "Imports", NULL},
+	{"/collateral", "Collateral", NULL},
 	{"/approvals/companies", "Approvals", "companies.approve"},
 	{"/admin/users", "Users", "users.manage"},
 	{"/admin/grants", "Grants", "grants.manage"},
 	{"/admin/outbox", "Outbox", "users.manage"},
+	{"/admin/dedup", "Duplicates", "dedup.run"},
 };
 
 static void session_ctx_free(void *p);

@@ -267,6 +267,39 @@ itest_sign_in_post(const char *base, const char *fields, const char *const *head
 	return rc;
 }
 
+void
+itest_session(const char *base, const char *email, const char *password, char session[160],
+	      char csrf[160])
+{
+	struct itest_resp r;
+	char url[512], cookie[256];
+	const char *h[2] = {cookie, NULL};
+	const char *marker = "name=\"csrf_token\" value=\"", *p, *end;
+	char *v;
+	buf fields = BUF_INIT;
+
+	buf_printf(&fields, "email=%s&password=%s", email, password);
+	if (itest_sign_in_post(base, fields.data, NULL, &r) != 0 || r.status != 303)
+		fail_msg("sign-in as %s failed (%ld)", email, r.status);
+	buf_free(&fields);
+	v = itest_cookie(&r, "spanner_session");
+	if (!v || strlen(v) >= 160)
+		fail_msg("sign-in as %s set no session cookie", email);
+	snprintf(session, 160, "%s", v);
+	free(v);
+	itest_resp_free(&r);
+	snprintf(url, sizeof url, "%s/", base);
+	snprintf(cookie, sizeof cookie, "Cookie: spanner_session=%s", session);
+	if (itest_http("GET", url, h, NULL, 0, &r) != 0 || r.status != 200)
+		fail_msg("the home page after signing in as %s answered %ld", email, r.status);
+	p = r.body.data ? strstr(r.body.data, marker) : NULL;
+	end = p ? strchr(p + strlen(marker), '"') : NULL;
+	if (!end || (size_t)(end - p - strlen(marker)) >= 160)
+		fail_msg("no CSRF token on the home page");
+	snprintf(csrf, 160, "%.*s", (int)(end - p - strlen(marker)), p + strlen(marker));
+	itest_resp_free(&r);
+}
+
 int
 itest_file_contains(const char *path, const char *needle)
 {

@@ -121,6 +121,14 @@ void itest_public_form(const char *base, const char *path, char pre[65], char fi
  */
 int itest_sign_in_post(const char *base, const char *fields, const char *const *headers,
 		       struct itest_resp *out);
+/*
+ * Signs in at base (email and password URL-safe) and fills session (the
+ * spanner_session cookie's value) and csrf (the session's form token, read
+ * from the home page). Fails the running test when either is missing.
+ */
+void itest_session(const char *base, const char *email, const char *password, char session[160],
+		   char csrf[160]);
+
 /* 1 when the file contains needle. */
 int itest_file_contains(const char *path, const char *needle);
 
