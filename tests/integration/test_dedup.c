@@ -584,8 +584,8 @@ test_run_now_two_servers(void **state)
 	since = itest_sql_value("SELECT now()::text", 0, NULL);
 	a.base = s1.base_url;
 	b.base = s2.base_url;
-	itest_session(a.base, ADMIN_EMAIL, ADMIN_PASSWORD, a.session, a.csrf);
-	itest_session(b.base, ADMIN_EMAIL, ADMIN_PASSWORD, b.session, b.csrf);
+	itest_signed_in(a.base, ADMIN_EMAIL, ADMIN_PASSWORD, a.session, a.csrf);
+	itest_signed_in(b.base, ADMIN_EMAIL, ADMIN_PASSWORD, b.session, b.csrf);
 	pthread_create(&ta, NULL, press_main, &a);
 	pthread_create(&tb, NULL, press_main, &b);
 	pthread_join(ta, NULL);

@@ -268,7 +268,7 @@ itest_sign_in_post(const char *base, const char *fields, const char *const *head
 }
 
 void
-itest_session(const char *base, const char *email, const char *password, char session[160],
+itest_signed_in(const char *base, const char *email, const char *password, char session[160],
 	      char csrf[160])
 {
 	struct itest_resp r;

@@ -126,7 +126,7 @@ int itest_sign_in_post(const char *base, const char *fields, const char *const *
  * spanner_session cookie's value) and csrf (the session's form token, read
  * from the home page). Fails the running test when either is missing.
  */
-void itest_session(const char *base, const char *email, const char *password, char session[160],
+void itest_signed_in(const char *base, const char *email, const char *password, char session[160],
 		   char csrf[160]);
 
 /* 1 when the file contains needle. */
