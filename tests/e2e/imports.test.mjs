@@ -146,7 +146,8 @@ describe('company CSV import', () => {
     }
     let seen = 0;
     for (let i = 0; i < 600 && (await progress.count()) > 0; i++) {
-      const value = await progress.first().getAttribute('value');
+      // The bar may be replaced by the result between the count and this read.
+      const value = await progress.first().getAttribute('value', { timeout: 500 }).catch(() => null);
       if (value !== null) seen = Math.max(seen, Number(value));
       await page.waitForTimeout(200);
     }
