@@ -24,6 +24,8 @@ for my $file (@files) {
 	$sql =~ s/^\s+|\s+$//g;
 	# E'…\x3a…' is how the files spell a colon inside a constant.
 	$sql =~ s/E'([^']*)'/my $c = $1; $c =~ s{\\x3a}{:}g; "'$c'"/ge;
+	# NULL/*param NAME*/: the server binds NULL there (pgbench -D cannot pass one).
+	$sql =~ s{NULL/\*param ([a-z_]+)\*/}{:$1}g;
 	# pgbench variables become $1, $2… in order of first use, as the server numbers them.
 	my (%num, $n);
 	$n = 0;

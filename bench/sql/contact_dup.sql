@@ -1,0 +1,1 @@
+SELECT t.is_duplicate, o.id::text, concat_ws(' ', o.first_name, o.last_name), (SELECT count(*) FROM contacts d WHERE d.duplicate_of = t.id) FROM contacts t LEFT JOIN contacts o ON o.id = t.duplicate_of WHERE t.id = :kid::uuid;

@@ -1,0 +1,1 @@
+SELECT count(*) FROM (SELECT 1 FROM contacts k WHERE true AND NOT k.is_duplicate AND k.is_active LIMIT :cap) t;
