@@ -60,7 +60,7 @@ filter_from_request(struct request *req, struct contacts_filter *f, int queue)
 	f->from = nonempty(req_query(req, "from"));
 	f->to = nonempty(req_query(req, "to"));
 	f->batch_id = nonempty(req_query(req, "batch"));
-	f->show_duplicates = nonempty(req_query(req, "duplicates")) != NULL;
+	f->show_duplicates = listing_duplicates(req_query(req, "duplicates"));
 	f->show_inactive = nonempty(req_query(req, "deactivated")) != NULL;
 	f->after = nonempty(req_query(req, "after"));
 	/* the queue works oldest first; one upload's rows read in file order */
@@ -82,7 +82,7 @@ filter_query(const struct contacts_filter *f, int queue, buf *out)
 	    {"from", f->from},
 	    {"to", f->to},
 	    {"batch", f->batch_id},
-	    {"duplicates", f->show_duplicates ? "1" : NULL},
+	    {"duplicates", listing_duplicates_param(f->show_duplicates)},
 	    {"deactivated", f->show_inactive ? "1" : NULL},
 	};
 
@@ -155,6 +155,8 @@ filter_vm(db_conn *db, const struct contacts_filter *f, int queue, const char *b
 					    ? json_string_value(json_object_get(company, "name"))
 					    : ""));
 	json_object_set_new(vm, "duplicates", json_boolean(f->show_duplicates));
+	json_object_set_new(vm, "duplicates_only",
+			    json_boolean(f->show_duplicates == CONTACTS_ONLY_DUPLICATES));
 	json_object_set_new(vm, "deactivated", json_boolean(f->show_inactive));
 	json_object_set_new(vm, "statuses", st);
 	json_object_set_new(
