@@ -14,9 +14,7 @@ function assertClean(problems, where, { allowStatus = [] } = {}) {
   const consoleErrors = problems.consoleErrors.filter((m) => !expected.some((e) => m.includes(e)));
   assert.deepEqual(consoleErrors, [], `console errors on ${where}`);
   assert.deepEqual(problems.pageErrors, [], `page errors on ${where}`);
-  // A navigation started by a click may cut short the previous page's favicon request (as in walk.test.mjs).
-  const failed = problems.failedRequests.filter((r) => !/favicon\.svg.*ERR_ABORTED/.test(r));
-  assert.deepEqual(failed, [], `failed requests on ${where}`);
+  assert.deepEqual(problems.failedRequests, [], `failed requests on ${where}`);
 }
 
 function assertSecurityHeaders(headers, where) {
