@@ -587,38 +587,12 @@ struct import_kind {
 
 static char contact_co_name[96]; /* the approved company contact rows name */
 
-static int
-clean_companies(records_get_fn getter, void *ctx, int partial, char **out, int *present,
-		json_t *errors)
-{
-	return companies_clean(getter, ctx, partial, out, present, errors);
-}
-
-static void
-free_companies(char **out)
-{
-	companies_values_free(out);
-}
-
-static int
-clean_contacts(records_get_fn getter, void *ctx, int partial, char **out, int *present,
-	       json_t *errors)
-{
-	return contacts_clean(getter, ctx, partial, out, present, errors);
-}
-
-static void
-free_contacts(char **out)
-{
-	contacts_values_free(out);
-}
-
 static const struct import_kind companies_kind = {
     "companies",
     companies_fields,
     COMPANIES_NFIELDS,
-    clean_companies,
-    free_companies,
+    companies_clean,
+    companies_values_free,
     "companies",
     "/imports/companies",
     "/companies?batch=",
@@ -629,8 +603,8 @@ static const struct import_kind contacts_kind = {
     "contacts",
     contacts_fields,
     CONTACTS_NFIELDS,
-    clean_contacts,
-    free_contacts,
+    contacts_clean,
+    contacts_values_free,
     "contacts",
     "/imports/contacts",
     "/contacts?batch=",
