@@ -113,9 +113,7 @@ listing_form_get(void *req, const char *column)
 const char *
 listing_safe_return(const char *to, const char *fallback)
 {
-	if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\' || strpbrk(to, "\r\n"))
-		return fallback;
-	return to;
+	return url_is_local_path(to) ? to : fallback;
 }
 
 /* ------------------------------------------------------------------ export */

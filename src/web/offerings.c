@@ -19,6 +19,7 @@
 
 #include "core/buf.h"
 #include "core/render.h"
+#include "core/url.h"
 #include "core/uuid.h"
 #include "domain/collateral.h"
 #include "domain/normalise.h"
@@ -384,18 +385,11 @@ find_ci(const char *hay, const char *needle)
 	return NULL;
 }
 
-/* Only a path on this site: no scheme, no "//host", no "\" tricks, no header breaks. */
+/* Only a path on this site (url_is_local_path), else the offerings page. */
 static const char *
 safe_return(const char *to)
 {
-	const char *p;
-
-	if (!to || to[0] != '/' || to[1] == '/' || to[1] == '\\')
-		return "/offerings";
-	for (p = to; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
-			return "/offerings";
-	return to;
+	return url_is_local_path(to) ? to : "/offerings";
 }
 
 /* Strict UTF-8 without NUL: PostgreSQL text and JSON accept nothing else. */
