@@ -57,6 +57,7 @@
 #include "domain/normalise.h"
 #include "domain/validate.h"
 #include "itest.h"
+#include "naughty.h"
 
 /* How a request asks: a plain browser form, htmx, or the JSON view model. */
 enum how { AS_HTML, AS_HTMX, AS_JSON };
@@ -78,28 +79,23 @@ static struct client rex;   /* Researcher: may create and edit, not decide */
 static char seg_main[37];   /* active */
 static char seg_closed[37]; /* archived */
 
-/* The company fields as SPEC.md §2 lists them, with their limits. */
-enum kind { K_NAME, K_TEXT, K_LONG, K_URL, K_YEAR };
-static const struct {
-	const char *column;
-	enum kind kind;
-	size_t max;
-} fields[] = {
-    {"name", K_NAME, 500},
-    {"website", K_URL, 2048},
-    {"phone", K_TEXT, 50},
-    {"description", K_LONG, 5000},
-    {"linkedin_url", K_URL, 2048},
-    {"industry", K_TEXT, 200},
-    {"sub_industry", K_TEXT, 200},
-    {"address_street", K_TEXT, 500},
-    {"address_city", K_TEXT, 200},
-    {"address_state", K_TEXT, 200},
-    {"address_country", K_TEXT, 200},
-    {"address_zip", K_TEXT, 50},
-    {"founded_year", K_YEAR, 4},
-    {"revenue_range", K_TEXT, 200},
-    {"employee_size_range", K_TEXT, 200},
+/* The company fields as SPEC.md §2 lists them, with their limits; only the name is required. */
+static const struct naughty_field fields[] = {
+    {"name", NAUGHTY_NAME, 500, 1},
+    {"website", NAUGHTY_URL, 2048, 0},
+    {"phone", NAUGHTY_TEXT, 50, 0},
+    {"description", NAUGHTY_LONG, 5000, 0},
+    {"linkedin_url", NAUGHTY_URL, 2048, 0},
+    {"industry", NAUGHTY_TEXT, 200, 0},
+    {"sub_industry", NAUGHTY_TEXT, 200, 0},
+    {"address_street", NAUGHTY_TEXT, 500, 0},
+    {"address_city", NAUGHTY_TEXT, 200, 0},
+    {"address_state", NAUGHTY_TEXT, 200, 0},
+    {"address_country", NAUGHTY_TEXT, 200, 0},
+    {"address_zip", NAUGHTY_TEXT, 50, 0},
+    {"founded_year", NAUGHTY_YEAR, 4, 0},
+    {"revenue_range", NAUGHTY_TEXT, 200, 0},
+    {"employee_size_range", NAUGHTY_TEXT, 200, 0},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -1581,117 +1577,27 @@ test_export_neutralises_formulas(void **state)
 
 /* ------------------------------------------------------ naughty strings */
 
-/*
- * What the SPEC rules make of raw in field f: *value the stored form (NULL =
- * empty), computed by the project's own normalise_* functions; returns 1 when
- * the value is acceptable, 0 when the save must be refused.
- */
-static int
-expect_field(size_t f, const char *raw, char **value)
-{
-	char *v;
-	int ok = 1;
-
-	switch (fields[f].kind) {
-	case K_NAME:
-		v = normalise_company_name(raw);
-		break;
-	case K_URL:
-		v = normalise_url(raw);
-		break;
-	case K_LONG:
-		v = normalise_multiline(raw);
-		break;
-	default:
-		v = normalise_text(raw);
-		break;
-	}
-	if (!v) {
-		ok = fields[f].kind != K_NAME;
-	} else if (fields[f].kind == K_URL) {
-		ok = validate_url(v) == NULL;
-	} else if (fields[f].kind == K_YEAR) {
-		ok = validate_year(v, 1800, this_year, NULL) == NULL;
-	} else {
-		ok = validate_max_length(v, fields[f].max) == NULL;
-	}
-	*value = v;
-	return ok;
-}
-
-static void
-assert_json_field(json_t *co, size_t f, const char *want, int idx)
-{
-	json_t *got = json_object_get(co, fields[f].column);
-
-	if (!want) {
-		if (!json_is_null(got))
-			fail_msg("naughty #%d, %s: want null, got %s", idx, fields[f].column,
-				 json_string_value(got));
-		return;
-	}
-	if (fields[f].kind == K_YEAR) {
-		if (!json_is_string(got) || atoi(json_string_value(got)) != atoi(want))
-			fail_msg("naughty #%d, founded_year: want %s", idx, want);
-		return;
-	}
-	if (!json_is_string(got) || strcmp(json_string_value(got), want) != 0)
-		fail_msg("naughty #%d, %s:\n want \"%s\"\n  got \"%s\"", idx, fields[f].column,
-			 want, json_is_string(got) ? json_string_value(got) : "(not a string)");
-}
-
-/* No markup from data: the only <script> elements are the app's own, no handler attributes. */
-static void
-assert_no_markup_from_data(const char *html, int idx, const char *where)
-{
-	const char *p;
-
-	for (p = html; (p = strcasestr(p, "<script")) != NULL; p++)
-		if (strncmp(p, "<script src=\"/assets/", 21) != 0)
-			fail_msg("naughty #%d: raw <script> in %s: %.80s", idx, where, p);
-	for (p = html; (p = strcasestr(p, "onerror=")) != NULL; p++)
-		fail_msg("naughty #%d: raw onerror= in %s", idx, where);
-	for (p = html; (p = strcasestr(p, "onload=")) != NULL; p++)
-		fail_msg("naughty #%d: raw onload= in %s", idx, where);
-	if (strcasestr(html, "<img") || strcasestr(html, "<iframe") || strcasestr(html, "<svg/") ||
-	    strcasestr(html, "<svg onload"))
-		fail_msg("naughty #%d: raw element from data in %s", idx, where);
-}
-
 static void
 check_company_page(const char *id, json_t *want_values, int idx)
 {
 	char path[128];
 	struct itest_resp r;
-	buf want = BUF_INIT;
 	size_t f;
 
 	snprintf(path, sizeof path, "/companies/%s", id);
 	call(&ada, "GET", path, NULL, AS_HTML, &r);
 	assert_int_equal(r.status, 200);
-	assert_no_markup_from_data(r.body.data, idx, path);
+	naughty_assert_no_markup(r.body.data, idx, path);
 	for (f = 0; f < NFIELDS; f++) {
 		const char *v = json_string_value(json_object_get(want_values, fields[f].column));
 
-		if (!v || fields[f].kind == K_YEAR)
+		if (!v || fields[f].kind == NAUGHTY_YEAR)
 			continue;
-		buf_reset(&want);
-		if (f == 0) {
-			buf_puts(&want, "<h1 id=\"panel-title\">");
-			buf_append_html(&want, v, strlen(v));
-			buf_puts(&want, "</h1>");
-		} else if (fields[f].kind == K_LONG) {
-			buf_puts(&want, ">");
-			buf_append_html(&want, v, strlen(v));
-			buf_puts(&want, "</textarea>");
-		} else {
-			buf_puts(&want, "value=\"");
-			buf_append_html(&want, v, strlen(v));
-			buf_puts(&want, "\"");
-		}
-		if (!strstr(r.body.data, want.data))
-			fail_msg("naughty #%d: %s not shown escaped on %s (want %s)", idx,
-				 fields[f].column, path, want.data);
+		if (f == 0)
+			naughty_assert_shown(r.body.data, "<h1 id=\"panel-title\">", v, "</h1>",
+					     idx, path);
+		else
+			naughty_assert_in_form(r.body.data, &fields[f], v, idx, path);
 	}
 	itest_resp_free(&r);
 
@@ -1699,18 +1605,11 @@ check_company_page(const char *id, json_t *want_values, int idx)
 	snprintf(path, sizeof path, "/companies/%s/peek", id);
 	call(&ada, "GET", path, NULL, AS_HTMX, &r);
 	assert_int_equal(r.status, 200);
-	assert_no_markup_from_data(r.body.data, idx, path);
-	buf_reset(&want);
-	buf_puts(&want, "<h2 id=\"peek-title\">");
-	{
-		const char *name = json_string_value(json_object_get(want_values, "name"));
-
-		buf_append_html(&want, name, strlen(name));
-	}
-	buf_puts(&want, "</h2>");
-	assert_contains(r.body.data, want.data);
+	naughty_assert_no_markup(r.body.data, idx, path);
+	naughty_assert_shown(r.body.data, "<h2 id=\"peek-title\">",
+			     json_string_value(json_object_get(want_values, "name")), "</h2>", idx,
+			     path);
 	itest_resp_free(&r);
-	buf_free(&want);
 }
 
 /* Saves one naughty string through POST /companies and POST /companies/{id}. */
@@ -1726,7 +1625,7 @@ naughty_one(const char *seg, const char *s, int idx)
 	size_t f;
 
 	for (f = 0; f < NFIELDS; f++) {
-		ok[f] = expect_field(f, s, &val[f]);
+		ok[f] = naughty_expect(&fields[f], s, &val[f]);
 		refused += !ok[f];
 	}
 	snprintf(fallback, sizeof fallback, "Naughty %d", idx);
@@ -1759,8 +1658,9 @@ naughty_one(const char *seg, const char *s, int idx)
 	snprintf(path, sizeof path, "/companies/%s", id);
 	co = get_json(&ada, path);
 	for (f = 0; f < NFIELDS; f++)
-		assert_json_field(co, f, json_string_value(json_object_get(want, fields[f].column)),
-				  idx);
+		naughty_assert_json(co, &fields[f],
+				    json_string_value(json_object_get(want, fields[f].column)),
+				    idx);
 	json_decref(co);
 	check_company_page(id, want, idx);
 
@@ -1781,7 +1681,7 @@ naughty_one(const char *seg, const char *s, int idx)
 
 			if (f == 0 && !ok[0])
 				w = "Naughty Base";
-			assert_json_field(co, f, w, idx);
+			naughty_assert_json(co, &fields[f], w, idx);
 		}
 		json_decref(co);
 	}
@@ -1790,8 +1690,7 @@ naughty_one(const char *seg, const char *s, int idx)
 	/* 3. where the rules refuse the string, it is refused, field by field, and nothing changes
 	 */
 	if (refused) {
-		json_t *errs, *field;
-		size_t k;
+		json_t *errs;
 
 		snprintf(path, sizeof path, "/companies/%s", id);
 		for (f = 0; f < NFIELDS; f++)
@@ -1803,23 +1702,13 @@ naughty_one(const char *seg, const char *s, int idx)
 				 r.status);
 		errs = json_body(&r);
 		itest_resp_free(&r);
-		json_array_foreach(json_object_get(errs, "fields"), k, field)
-		{
-			const char *column = jstr(field, "column");
-
-			for (f = 0; f < NFIELDS; f++)
-				if (column && strcmp(column, fields[f].column) == 0)
-					break;
-			assert_true(f < NFIELDS);
-			if (ok[f] != !json_is_string(json_object_get(field, "error")))
-				fail_msg("naughty #%d: %s: want %s", idx, fields[f].column,
-					 ok[f] ? "no error" : "an error message");
-		}
+		naughty_assert_field_errors(errs, fields, NFIELDS, ok, idx);
 		json_decref(errs);
 		co = get_json(&ada, path);
 		for (f = 0; f < NFIELDS; f++)
-			assert_json_field(
-			    co, f, json_string_value(json_object_get(want, fields[f].column)), idx);
+			naughty_assert_json(
+			    co, &fields[f],
+			    json_string_value(json_object_get(want, fields[f].column)), idx);
 		json_decref(co);
 		/* and a new company with them is not created */
 		form_add(&form, "segment_id", seg);
@@ -1841,21 +1730,13 @@ naughty_one(const char *seg, const char *s, int idx)
 static void
 test_naughty_strings(void **state)
 {
-	const char *dir = getenv("SPANNER_TESTDATA");
-	char file[1024], seg[37], first[128];
-	json_t *list, *s;
-	json_error_t err;
+	char seg[37], first[128];
+	json_t *list = naughty_load(), *s;
 	size_t i;
 	int pages;
 	const char *p[1] = {seg};
 
 	(void)state;
-	snprintf(file, sizeof file, "%s/naughty-strings/blns.json",
-		 dir && *dir ? dir : "../shared/testdata");
-	list = json_load_file(file, 0, &err);
-	if (!list)
-		fail_msg("cannot read %s: %s", file, err.text);
-	assert_true(json_array_size(list) >= 500);
 	make_segment(seg, "naughty", "active");
 	json_array_foreach(list, i, s) naughty_one(seg, json_string_value(s), (int)i);
 	print_message("%zu naughty strings through %zu fields, create and edit\n",
@@ -1874,7 +1755,7 @@ test_naughty_strings(void **state)
 
 			call(&ada, "GET", path, NULL, AS_HTML, &r);
 			assert_int_equal(r.status, 200);
-			assert_no_markup_from_data(r.body.data, -1, path);
+			naughty_assert_no_markup(r.body.data, -1, path);
 			itest_resp_free(&r);
 			page = get_json(&ada, path);
 			next = jstr(page, "next_url");

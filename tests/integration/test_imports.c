@@ -65,6 +65,7 @@
 #include "domain/contacts.h"
 #include "domain/normalise.h"
 #include "itest.h"
+#include "naughty.h"
 
 enum { UPLOADER, OTHER, NUSERS };
 
@@ -2033,14 +2034,11 @@ assert_batch_pages_escape(const struct import_kind *k, const char *batch)
 static void
 naughty_strings(const struct import_kind *k)
 {
-	json_error_t err;
-	json_t *list = json_load_file(itest_testdata("naughty-strings/blns.json"), 0, &err);
+	json_t *list = naughty_load();
 	json_t *rows = json_array(), *b, *header = template_header(k);
 	size_t i, c, ncols = json_array_size(header), n = 0;
 	char batch[37], fname[64];
 
-	if (!list)
-		fail_msg("blns.json: %s (set SPANNER_TESTDATA)", err.text);
 	json_array_append(rows, header);
 	for (i = 0; i < json_array_size(list); i++) {
 		const char *s = json_string_value(json_array_get(list, i));

@@ -30,6 +30,7 @@
 #include "core/password.h"
 #include "domain/normalise.h"
 #include "itest.h"
+#include "naughty.h"
 
 enum { OWNER, RESEARCHER, APPROVER, NUSERS };
 static const char *const role_names[NUSERS] = {"Segment Owner", "Researcher", "Approver"};
@@ -874,17 +875,10 @@ test_invalid_utf8(void **state)
 static void
 test_naughty_strings(void **state)
 {
-	const char *dir = getenv("SPANNER_TESTDATA");
-	char file[1024];
-	json_t *all, *s;
+	json_t *all = naughty_load(), *s;
 	size_t i, checked = 0;
 
 	(void)state;
-	snprintf(file, sizeof file, "%s/naughty-strings/blns.json",
-		 dir ? dir : "../shared/testdata");
-	all = json_load_file(file, 0, NULL);
-	if (!all)
-		fail_msg("cannot read %s", file);
 	json_array_foreach(all, i, s)
 	{
 		const char *raw = json_string_value(s);
