@@ -435,9 +435,7 @@ collateral_filter_problem(const struct collateral_filter *f)
 		return "That scope link is no longer valid.";
 	if (f->after && records_parse_cursor(f->after, ts, id) != 0)
 		return "That page link is no longer valid.";
-	if (f->q && (strlen(f->q) > 200 || validate_utf8(f->q, strlen(f->q))))
-		return "Search for at most 200 characters of text.";
-	return NULL;
+	return validate_search(f->q);
 }
 
 /* The WHERE clause of the list and the count, binding the filter's values. */

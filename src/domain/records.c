@@ -215,11 +215,7 @@ records_filter_problem(const char *segment_id, const char *created_by, const cha
 		return "Enter the end date as YYYY-MM-DD.";
 	if (after && records_parse_cursor(after, ts, id) != 0)
 		return "That page link is no longer valid.";
-	if (q && strlen(q) > 200)
-		return "Search for at most 200 characters.";
-	if (q && validate_utf8(q, strlen(q)))
-		return "The search text is not valid UTF-8.";
-	return NULL;
+	return validate_search(q);
 }
 
 void

@@ -299,6 +299,14 @@ validate_max_length(const char *s, size_t max_chars)
 }
 
 const char *
+validate_search(const char *q)
+{
+	if (q && (validate_utf8(q, strlen(q)) || count_chars(q, strlen(q)) > VALIDATE_SEARCH_MAX))
+		return "Search for at most 200 characters of text.";
+	return NULL;
+}
+
+const char *
 validate_year(const char *s, int min, int max, int *out)
 {
 	size_t i, len = s ? strlen(s) : 0;

@@ -49,11 +49,19 @@ const char *validate_max_length(const char *s, size_t max_chars);
 const char *validate_utf8(const char *s, size_t len);
 
 /*
+ * What a search box sends: valid UTF-8 of at most VALIDATE_SEARCH_MAX
+ * characters, counted as characters, not bytes (a name in Arabic takes two
+ * bytes a letter, and a search must find any name a field can hold). NULL
+ * when usable, else the message for the page.
+ */
+#define VALIDATE_SEARCH_MAX 200
+const char *validate_search(const char *q);
+
+/*
  * A year: digits only (the caller has trimmed surrounding spaces), within
  * [min, max]. On success stores it in *out (out may be NULL); on failure leaves
  * *out alone and says "Enter a year from <min> to <max>."
  */
 const char *validate_year(const char *s, int min, int max, int *out);
-
 
 #endif

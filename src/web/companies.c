@@ -74,16 +74,16 @@ static void
 filter_query(const struct companies_filter *f, int queue, buf *out)
 {
 	const struct listing_param kv[] = {
-		{"q", f->q},
-		{"segment", f->segment_id},
+	    {"q", f->q},
+	    {"segment", f->segment_id},
 	    {"status", queue ? NULL : f->status},
-		{"researcher", f->created_by},
-		{"assigned_to", f->assigned_to},
-		{"from", f->from},
-		{"to", f->to},
-		{"batch", f->batch_id},
-		{"duplicates", listing_duplicates_param(f->show_duplicates)},
-		{"deactivated", f->show_inactive ? "1" : NULL},
+	    {"researcher", f->created_by},
+	    {"assigned_to", f->assigned_to},
+	    {"from", f->from},
+	    {"to", f->to},
+	    {"batch", f->batch_id},
+	    {"duplicates", listing_duplicates_param(f->show_duplicates)},
+	    {"deactivated", f->show_inactive ? "1" : NULL},
 	};
 
 	listing_query(out, kv, sizeof kv / sizeof kv[0]);
@@ -131,8 +131,7 @@ filter_vm(db_conn *db, const struct companies_filter *f, int queue, const char *
 	json_object_set_new(vm, "active",
 			    json_boolean(f->q || f->segment_id || (f->status && !queue) ||
 					 f->created_by || f->assigned_to || f->from || f->to ||
-					 f->batch_id ||
-					 f->show_duplicates || f->show_inactive));
+					 f->batch_id || f->show_duplicates || f->show_inactive));
 	json_object_set_new(vm, "query", json_string(q.data ? q.data : ""));
 	json_object_set_new(vm, "base", json_string(base));
 	json_decref(options);
@@ -193,7 +192,7 @@ list_page(struct request *req, int queue)
 		if (f.batch_id && !uuid_valid(f.batch_id))
 			f.batch_id = NULL;
 		f.from = f.to = NULL;
-		if (f.q && (strlen(f.q) > 200 || validate_utf8(f.q, strlen(f.q))))
+		if (validate_search(f.q))
 			f.q = NULL;
 		if (!queue)
 			f.status = companies_filter_problem(&f) ? NULL : f.status;

@@ -108,7 +108,7 @@ filter_drop_bad(struct contacts_filter *f, int queue)
 	if (f->batch_id && !uuid_valid(f->batch_id))
 		f->batch_id = NULL;
 	f->from = f->to = NULL;
-	if (f->q && (strlen(f->q) > 200 || validate_utf8(f->q, strlen(f->q))))
+	if (validate_search(f->q))
 		f->q = NULL;
 	if (!queue && !contacts_status_valid(f->status))
 		f->status = NULL;
@@ -402,7 +402,7 @@ new_form(struct request *req, unsigned status, const char *company_id, json_t *e
 	const char *company_q = nonempty(req_query(req, "company_q"));
 	json_t *choices, *vm;
 
-	if (company_q && (strlen(company_q) > 200 || validate_utf8(company_q, strlen(company_q))))
+	if (validate_search(company_q))
 		company_q = NULL;
 	choices =
 	    contacts_company_choices(db, company_q, NULL, company_id, CONTACTS_COMPANY_CHOICES);

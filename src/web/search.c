@@ -30,10 +30,10 @@ web_search(struct request *req)
 	db_conn *db;
 
 	/* checked before anything holds it: a JSON string must be valid UTF-8 */
-	if (q && (strlen(q) > 200 || validate_utf8(q, strlen(q)))) {
+	if (validate_search(q)) {
 		render(req, 200, "search",
 		       json_pack("{s:s, s:s, s:s}", "title", "Search", "q", "", "error",
-				 "Search for at most 200 characters of text."));
+				 validate_search(q)));
 		return;
 	}
 	vm = json_pack("{s:s, s:s}", "title", "Search", "q", q ? q : "");
@@ -72,8 +72,9 @@ web_search(struct request *req)
 	json_object_set_new(vm, "companies_more", json_boolean(next != NULL));
 	json_object_set(vm, "segments", json_object_get(segments, "segments"));
 	json_object_set_new(vm, "has_companies", json_boolean(json_array_size(companies) > 0));
-	json_object_set_new(vm, "has_segments",
-			    json_boolean(json_array_size(json_object_get(segments, "segments")) > 0));
+	json_object_set_new(
+	    vm, "has_segments",
+	    json_boolean(json_array_size(json_object_get(segments, "segments")) > 0));
 	json_object_set_new(vm, "has_contacts", json_boolean(json_array_size(contacts) > 0));
 	json_object_set_new(vm, "contacts_more", json_boolean(knext != NULL));
 	json_object_set_new(

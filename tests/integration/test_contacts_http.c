@@ -45,6 +45,7 @@
 
 #include "core/buf.h"
 #include "core/url.h"
+#include "domain/validate.h"
 #include "itest.h"
 #include "naughty.h"
 
@@ -803,6 +804,11 @@ naughty_contact_search(const char *company, const char *id, const char *s,
 	}
 	assert_int_equal(r.status, 200);
 	naughty_assert_no_markup(r.body.data, idx, "the contact list searched for it");
+	/* the box takes 200 characters, however many bytes they are (Arabic: two a letter) */
+	if (!validate_max_length(s, 200) && strstr(r.body.data, "Search for at most"))
+		fail_msg("naughty #%d: a search of %zu bytes, 200 characters at most, refused as "
+			 "too long",
+			 idx, strlen(s));
 	/*
 	 * The first name holds s tidied by the rule the search box applies, so
 	 * the search finds it; s that tidies to nothing is no search, and the

@@ -686,7 +686,8 @@ static void
 test_wpt(void **state)
 {
 	json_error_t err;
-	json_t *list = json_load_file(itest_testdata("url-wpt/urltestdata.json"), JSON_ALLOW_NUL, &err);
+	json_t *list =
+	    json_load_file(itest_testdata("url-wpt/urltestdata.json"), JSON_ALLOW_NUL, &err);
 	json_t *v, *input, *base;
 	size_t i, in_len, failures = 0, failures_nul = 0, wrong = 0, http = 0, ordinary = 0,
 			  other_accepted = 0, other_rejected = 0, raw_accepted = 0, raw_tried = 0;
@@ -1047,6 +1048,32 @@ test_year(void **state)
 			    "Enter a year from 2000 to 2010.");
 }
 
+/*
+ * A search box's limit is 200 characters: a 150-letter Arabic name (300 bytes)
+ * is a search, as the same name stored in a 200-character field must be found.
+ */
+static void
+test_search(void **state)
+{
+	buf b = BUF_INIT;
+	int i;
+
+	(void)state;
+	assert_null(validate_search(NULL));
+	assert_null(validate_search(""));
+	for (i = 0; i < 150; i++)
+		buf_puts(&b, "\xd8\xb3"); /* U+0633 ARABIC LETTER SEEN */
+	assert_null(validate_search(b.data));
+	for (i = 150; i < 200; i++)
+		buf_puts(&b, "\xd8\xb3");
+	assert_null(validate_search(b.data));
+	buf_puts(&b, "a");
+	assert_string_equal(validate_search(b.data), "Search for at most 200 characters of text.");
+	assert_string_equal(validate_search("Caf\xe9"),
+			    "Search for at most 200 characters of text.");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1066,6 +1093,7 @@ main(void)
 	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_utf8_next),
 	    cmocka_unit_test(test_year),
+	    cmocka_unit_test(test_search),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
