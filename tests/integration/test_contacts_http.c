@@ -49,8 +49,6 @@
 #include "itest.h"
 #include "naughty.h"
 
-enum how { AS_HTML, AS_HTMX, AS_JSON };
-
 struct who {
 	char id[37], token[65], csrf[65];
 };
@@ -63,41 +61,12 @@ static struct who sally; /* SDR */
 static struct who mandy; /* Marketing */
 static char seg[37], seg_other[37], acme[37], globex[37], pending[37];
 
-/* One request; form: NULL-terminated name, value pairs sent as multipart (NULL: a GET). */
+/* One request as w; form: NULL-terminated name, value pairs sent as multipart (NULL: a GET). */
 static void
 call(const struct who *w, const char *method, const char *path, const char *const *form,
-     enum how how, struct itest_resp *r)
+     enum itest_how how, struct itest_resp *r)
 {
-	char url[4096], cookie[128], csrf[128];
-	const char *headers[6];
-	buf body = BUF_INIT;
-	int n = 0;
-
-	snprintf(url, sizeof url, "%s%s", srv.base_url, path);
-	snprintf(cookie, sizeof cookie, "Cookie: spanner_session=%s", w->token);
-	headers[n++] = cookie;
-	if (how == AS_JSON)
-		headers[n++] = "Accept: application/json";
-	if (how == AS_HTMX)
-		headers[n++] = "HX-Request: true";
-	if (form) {
-		headers[n++] = "Content-Type: " ITEST_MULTIPART;
-		snprintf(csrf, sizeof csrf, "X-CSRF-Token: %s", w->csrf);
-		if (how == AS_HTML)
-			itest_multipart_field(&body, "csrf_token", w->csrf);
-		else
-			headers[n++] = csrf;
-		for (; form[0]; form += 2)
-			itest_multipart_field(&body, form[0], form[1]);
-		itest_multipart_end(&body);
-	}
-	headers[n] = NULL;
-	if (itest_http(method, url, headers, form ? body.data : NULL, body.len, r) != 0)
-		fail_msg("no answer for %s %s", method, path);
-	buf_free(&body);
-	if (r->status >= 500)
-		fail_msg("%s %s: %ld\n%.2000s", method, path, r->status,
-			 r->body.data ? r->body.data : "");
+	itest_call(srv.base_url, w->token, w->csrf, method, path, form, how, r);
 }
 
 static json_t *
@@ -117,7 +86,7 @@ get_json(const struct who *w, const char *path)
 {
 	struct itest_resp r;
 
-	call(w, "GET", path, NULL, AS_JSON, &r);
+	call(w, "GET", path, NULL, ITEST_JSON, &r);
 	if (r.status != 200)
 		fail_msg("GET %s: %ld", path, r.status);
 	return json_of(&r);
@@ -153,7 +122,7 @@ create(const char *company, const char *first, const char *email, const char *co
 		form[n++] = more[1];
 	}
 	form[n] = NULL;
-	call(&rex, "POST", "/contacts", form, AS_HTML, &r);
+	call(&rex, "POST", "/contacts", form, ITEST_HTML, &r);
 	status = r.status;
 	id[0] = '\0';
 	loc = itest_header(&r, "Location");
@@ -282,20 +251,20 @@ test_create_and_views(void **state)
 	json_decref(k);
 
 	/* the page, the panel fragment, the quick view fragment */
-	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	call(&rex, "GET", path, NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 200);
 	assert_contains(r.body.data, "<html");
 	assert_contains(r.body.data, "id=\"contact-timeline\"");
 	assert_contains(r.body.data, "First line.\n\nSecond line.");
 	itest_resp_free(&r);
 	snprintf(path, sizeof path, "/contacts/%s/panel", id);
-	call(&rex, "GET", path, NULL, AS_HTMX, &r);
+	call(&rex, "GET", path, NULL, ITEST_HTMX, &r);
 	assert_int_equal(r.status, 200);
 	assert_null(strstr(r.body.data, "<html"));
 	assert_contains(r.body.data, "data-record=\"");
 	itest_resp_free(&r);
 	snprintf(path, sizeof path, "/contacts/%s/peek", id);
-	call(&rex, "GET", path, NULL, AS_HTMX, &r);
+	call(&rex, "GET", path, NULL, ITEST_HTMX, &r);
 	assert_int_equal(r.status, 200);
 	assert_null(strstr(r.body.data, "<html"));
 	assert_contains(r.body.data, email);
@@ -303,13 +272,13 @@ test_create_and_views(void **state)
 	k = get_json(&rex, path);
 	assert_string_equal(jstr(k, "email"), email);
 	json_decref(k);
-	call(&rex, "GET", "/contacts/00000000-0000-0000-0000-000000000000", NULL, AS_HTML, &r);
+	call(&rex, "GET", "/contacts/00000000-0000-0000-0000-000000000000", NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 404);
 	itest_resp_free(&r);
 
 	/* the company's panel lists it, with the link to add another */
 	snprintf(path, sizeof path, "/companies/%s", acme);
-	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	call(&rex, "GET", path, NULL, ITEST_HTML, &r);
 	assert_contains(r.body.data, id);
 	snprintf(path, sizeof path, "/contacts/new?company=%s", acme);
 	assert_contains(r.body.data, path);
@@ -317,7 +286,7 @@ test_create_and_views(void **state)
 
 	/* the global search finds it by e-mail */
 	snprintf(path, sizeof path, "/search?q=grace.%d%%40acme", tag);
-	call(&mandy, "GET", path, NULL, AS_HTML, &r);
+	call(&mandy, "GET", path, NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 200);
 	snprintf(path, sizeof path, "/contacts/%s", id);
 	assert_contains(r.body.data, path);
@@ -343,7 +312,7 @@ test_create_refusals(void **state)
 			 before);
 
 	/* the JSON view names the field and says why */
-	call(&rex, "POST", "/contacts", form, AS_JSON, &r);
+	call(&rex, "POST", "/contacts", form, ITEST_JSON, &r);
 	assert_int_equal(r.status, 422);
 	j = json_of(&r);
 	assert_contains(jstr(json_object_get(j, "errors"), "company_id"), "still pending approval");
@@ -409,7 +378,7 @@ test_filters_and_export(void **state)
 	assert_int_equal(json_array_size(json_object_get(list, "rows")), 2);
 	json_decref(list);
 	/* a bad filter is said, not a 500 */
-	call(&ada, "GET", "/contacts?status=rejected", NULL, AS_HTML, &r);
+	call(&ada, "GET", "/contacts?status=rejected", NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 200);
 	assert_contains(r.body.data, "Status must be");
 	itest_resp_free(&r);
@@ -418,7 +387,7 @@ test_filters_and_export(void **state)
 	snprintf(path, sizeof path, "/contacts?segment=%s", seg);
 	ids = all_ids(path);
 	snprintf(path, sizeof path, "/contacts/export.csv?segment=%s", seg);
-	call(&ada, "GET", path, NULL, AS_HTML, &r);
+	call(&ada, "GET", path, NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 200);
 	assert_contains(r.body.data, "\"First Name\",\"Last Name\",\"Email\",\"Company Name\","
 				     "\"Segment Name\",\"Mobile Phone\",\"Job Title\"");
@@ -461,7 +430,7 @@ test_panel_edit(void **state)
 	snprintf(email, sizeof email, "edit.%d@acme.example", tag);
 	created(acme, "Eddie", email, id);
 	snprintf(path, sizeof path, "/contacts/%s", id);
-	call(&rex, "POST", path, form, AS_HTMX, &r);
+	call(&rex, "POST", path, form, ITEST_HTMX, &r);
 	assert_int_equal(r.status, 200);
 	assert_contains(r.body.data, "field-saved");
 	itest_resp_free(&r);
@@ -482,7 +451,7 @@ test_panel_edit(void **state)
 	{
 		const char *bad[] = {"email", "nope", NULL};
 
-		call(&rex, "POST", path, bad, AS_HTMX, &r);
+		call(&rex, "POST", path, bad, ITEST_HTMX, &r);
 		assert_int_equal(r.status, 200);
 		assert_contains(r.body.data, "err-email");
 		itest_resp_free(&r);
@@ -515,7 +484,7 @@ test_bulk_approve(void **state)
 	{
 		const char *form[] = {"ids", a, NULL};
 
-		call(&ada, "POST", "/contacts/approve", form, AS_JSON, &r);
+		call(&ada, "POST", "/contacts/approve", form, ITEST_JSON, &r);
 		assert_int_equal(r.status, 200);
 		j = json_of(&r);
 		assert_int_equal(json_integer_value(json_object_get(j, "approved")), 1);
@@ -525,7 +494,7 @@ test_bulk_approve(void **state)
 	{
 		const char *form[] = {"ids", a, "ids", b, NULL};
 
-		call(&ada, "POST", "/contacts/approve", form, AS_JSON, &r);
+		call(&ada, "POST", "/contacts/approve", form, ITEST_JSON, &r);
 		assert_int_equal(r.status, 200);
 		j = json_of(&r);
 		assert_int_equal(json_integer_value(json_object_get(j, "approved")), 1);
@@ -547,7 +516,7 @@ test_bulk_approve(void **state)
 	{
 		const char *form[] = {"ids", b, "ids", c, NULL};
 
-		call(&ada, "POST", "/contacts/approve", form, AS_HTMX, &r);
+		call(&ada, "POST", "/contacts/approve", form, ITEST_HTMX, &r);
 		assert_int_equal(r.status, 200);
 		assert_contains(r.body.data, "data-gone-ids=\"");
 		assert_contains(r.body.data, c);
@@ -560,7 +529,7 @@ test_bulk_approve(void **state)
 		const char *form[] = {"ids", c, "only", d, "return_to", "/approvals/contacts",
 				      NULL};
 
-		call(&ada, "POST", "/contacts/approve", form, AS_HTML, &r);
+		call(&ada, "POST", "/contacts/approve", form, ITEST_HTML, &r);
 		assert_int_equal(r.status, 303);
 		loc = itest_header(&r, "Location");
 		assert_string_equal(loc, "/approvals/contacts");
@@ -579,7 +548,7 @@ test_bulk_approve(void **state)
 	{
 		const char *form[] = {"return_to", "/approvals/contacts", NULL};
 
-		call(&ada, "POST", "/contacts/approve", form, AS_JSON, &r);
+		call(&ada, "POST", "/contacts/approve", form, ITEST_JSON, &r);
 		assert_int_equal(r.status, 422);
 		itest_resp_free(&r);
 	}
@@ -614,29 +583,29 @@ test_queue_and_roles(void **state)
 	assert_non_null(jstr(json_object_get(j, "tabs"), "contacts"));
 	assert_non_null(jstr(json_object_get(j, "tabs"), "companies"));
 	json_decref(j);
-	call(&ada, "GET", path, NULL, AS_HTML, &r);
+	call(&ada, "GET", path, NULL, ITEST_HTML, &r);
 	assert_contains(r.body.data, "Approve selected");
 	assert_contains(r.body.data, "name=\"ids\"");
 	itest_resp_free(&r);
 
 	/* a Researcher may not approve, nor open the queue */
-	call(&rex, "POST", "/contacts/approve", approve, AS_HTML, &r);
+	call(&rex, "POST", "/contacts/approve", approve, ITEST_HTML, &r);
 	assert_int_equal(r.status, 403);
 	assert_contains(r.body.data, "contacts.approve");
 	itest_resp_free(&r);
-	call(&rex, "GET", "/approvals/contacts", NULL, AS_HTML, &r);
+	call(&rex, "GET", "/approvals/contacts", NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 403);
 	itest_resp_free(&r);
 	/* the Researcher's page of a contact offers no Approve button */
 	snprintf(path, sizeof path, "/contacts/%s", id);
-	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	call(&rex, "GET", path, NULL, ITEST_HTML, &r);
 	assert_null(strstr(r.body.data, "action=\"/contacts/approve\""));
 	itest_resp_free(&r);
 	/* an SDR may neither create nor edit */
-	call(&sally, "POST", path, edit, AS_HTML, &r);
+	call(&sally, "POST", path, edit, ITEST_HTML, &r);
 	assert_int_equal(r.status, 403);
 	itest_resp_free(&r);
-	call(&sally, "GET", "/contacts/new", NULL, AS_HTML, &r);
+	call(&sally, "GET", "/contacts/new", NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 403);
 	itest_resp_free(&r);
 	assert_int_equal(count1("SELECT count(*) FROM contacts WHERE id = $1 AND status = "
@@ -645,7 +614,7 @@ test_queue_and_roles(void **state)
 			 1);
 	(void)p;
 	/* every role sees the list */
-	call(&mandy, "GET", "/contacts", NULL, AS_HTML, &r);
+	call(&mandy, "GET", "/contacts", NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 200);
 	itest_resp_free(&r);
 }
@@ -753,7 +722,7 @@ naughty_contact_check_pages(const char *id, const struct naughty_contact *c, int
 	size_t f;
 
 	snprintf(path, sizeof path, "/contacts/%s", id);
-	call(&rex, "GET", path, NULL, AS_HTML, &r);
+	call(&rex, "GET", path, NULL, ITEST_HTML, &r);
 	assert_int_equal(r.status, 200);
 	naughty_assert_no_markup(r.body.data, idx, path);
 	for (f = 0; f < KFIELDS; f++)
@@ -763,7 +732,7 @@ naughty_contact_check_pages(const char *id, const struct naughty_contact *c, int
 
 	/* Marketing may not edit: the values are a list of properties */
 	snprintf(path, sizeof path, "/contacts/%s/panel", id);
-	call(&mandy, "GET", path, NULL, AS_HTMX, &r);
+	call(&mandy, "GET", path, NULL, ITEST_HTMX, &r);
 	assert_int_equal(r.status, 200);
 	naughty_assert_no_markup(r.body.data, idx, path);
 	for (f = 0; f < KFIELDS; f++)
@@ -775,7 +744,7 @@ naughty_contact_check_pages(const char *id, const struct naughty_contact *c, int
 	itest_resp_free(&r);
 
 	snprintf(path, sizeof path, "/contacts/%s/peek", id);
-	call(&mandy, "GET", path, NULL, AS_HTMX, &r);
+	call(&mandy, "GET", path, NULL, ITEST_HTMX, &r);
 	assert_int_equal(r.status, 200);
 	naughty_assert_no_markup(r.body.data, idx, path);
 	buf_printf(&name, "%s %s", c->want[0], c->want[1]);
@@ -794,7 +763,7 @@ naughty_contact_search(const char *company, const char *id, const char *s,
 
 	buf_printf(&path, "/contacts?company=%s&q=", company);
 	url_encode(&path, s);
-	call(&ada, "GET", path.data, NULL, AS_HTML, &r);
+	call(&ada, "GET", path.data, NULL, ITEST_HTML, &r);
 	/* Kore itself refuses a longer request line (HTTP_URI_LEN, 2000 bytes): never a 500 */
 	if (path.len > 2000) {
 		assert_int_equal(r.status, 414);
@@ -834,7 +803,7 @@ naughty_contact_refusals(const char *company, const char *id, const struct naugh
 
 	snprintf(path, sizeof path, "/contacts/%s", id);
 	naughty_contact_form(c, s, 0, 1, 0, form, 0);
-	call(&rex, "POST", path, form, AS_JSON, &r);
+	call(&rex, "POST", path, form, ITEST_JSON, &r);
 	if (r.status != 422)
 		fail_msg("naughty #%d: an edit with refused values answered %ld", idx, r.status);
 	vm = json_of(&r);
@@ -845,7 +814,7 @@ naughty_contact_refusals(const char *company, const char *id, const struct naugh
 	form[0] = "company_id";
 	form[1] = company;
 	naughty_contact_form(c, s, 0, 1, 1, form, 2);
-	call(&rex, "POST", "/contacts", form, AS_JSON, &r);
+	call(&rex, "POST", "/contacts", form, ITEST_JSON, &r);
 	if (r.status != 422)
 		fail_msg("naughty #%d: a create with refused values answered %ld", idx, r.status);
 	itest_resp_free(&r);
@@ -872,7 +841,7 @@ naughty_contact(const char *company, const char *s, int idx)
 	form[0] = "company_id";
 	form[1] = company;
 	naughty_contact_form(&c, s, 1, 0, 1, form, 2);
-	call(&rex, "POST", "/contacts", form, AS_HTML, &r);
+	call(&rex, "POST", "/contacts", form, ITEST_HTML, &r);
 	if (r.status != 303)
 		fail_msg("naughty #%d: create answered %ld:\n%.1500s", idx, r.status,
 			 r.body.data ? r.body.data : "");
@@ -901,7 +870,7 @@ naughty_contact(const char *company, const char *s, int idx)
 	naughty_contact_form(&c, s, 1, 0, 0, form, 0);
 	snprintf(path, sizeof path, "/contacts/%s", base);
 	if (form[0]) {
-		call(&rex, "POST", path, form, AS_HTMX, &r);
+		call(&rex, "POST", path, form, ITEST_HTMX, &r);
 		if (r.status != 200 || !strstr(r.body.data, "field-saved"))
 			fail_msg("naughty #%d: the panel's edit answered %ld:\n%.1500s", idx,
 				 r.status, r.body.data ? r.body.data : "");

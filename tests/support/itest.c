@@ -269,7 +269,7 @@ itest_sign_in_post(const char *base, const char *fields, const char *const *head
 
 void
 itest_signed_in(const char *base, const char *email, const char *password, char session[160],
-	      char csrf[160])
+		char csrf[160])
 {
 	struct itest_resp r;
 	char url[512], cookie[256];
@@ -459,6 +459,42 @@ void
 itest_multipart_end(buf *b)
 {
 	buf_puts(b, "--" ITEST_BOUNDARY "--\r\n");
+}
+
+void
+itest_call(const char *base, const char *token, const char *csrf, const char *method,
+	   const char *path, const char *const *form, enum itest_how how, struct itest_resp *r)
+{
+	char url[4096], cookie[256], csrf_header[256];
+	const char *headers[6];
+	buf body = BUF_INIT;
+	int n = 0;
+
+	snprintf(url, sizeof url, "%s%s", base, path);
+	snprintf(cookie, sizeof cookie, "Cookie: spanner_session=%s", token);
+	headers[n++] = cookie;
+	if (how == ITEST_JSON)
+		headers[n++] = "Accept: application/json";
+	if (how == ITEST_HTMX)
+		headers[n++] = "HX-Request: true";
+	if (form) {
+		headers[n++] = "Content-Type: " ITEST_MULTIPART;
+		snprintf(csrf_header, sizeof csrf_header, "X-CSRF-Token: %s", csrf);
+		if (how == ITEST_HTML)
+			itest_multipart_field(&body, "csrf_token", csrf);
+		else
+			headers[n++] = csrf_header;
+		for (; form[0]; form += 2)
+			itest_multipart_field(&body, form[0], form[1]);
+		itest_multipart_end(&body);
+	}
+	headers[n] = NULL;
+	if (itest_http(method, url, headers, form ? body.data : NULL, body.len, r) != 0)
+		fail_msg("no answer for %s %s", method, path);
+	buf_free(&body);
+	if (r->status >= 500)
+		fail_msg("%s %s: %ld\n%.2000s", method, path, r->status,
+			 r->body.data ? r->body.data : "");
 }
 
 /* The helpers' own connection, opened on first use and kept for the process. */

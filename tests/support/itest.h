@@ -127,7 +127,7 @@ int itest_sign_in_post(const char *base, const char *fields, const char *const *
  * from the home page). Fails the running test when either is missing.
  */
 void itest_signed_in(const char *base, const char *email, const char *password, char session[160],
-		   char csrf[160]);
+		     char csrf[160]);
 
 /* 1 when the file contains needle. */
 int itest_file_contains(const char *path, const char *needle);
@@ -146,5 +146,19 @@ void itest_multipart_file(buf *b, const char *name, const char *filename, const 
 			  const char *data, size_t len);
 /* The closing delimiter: the body is complete after it. */
 void itest_multipart_end(buf *b);
+
+/* How a request asks: as a browser page, as htmx for a fragment, or for the JSON view model. */
+enum itest_how { ITEST_HTML, ITEST_HTMX, ITEST_JSON };
+
+/*
+ * One signed-in request to base + path with the session cookie token and its
+ * CSRF token csrf. form: NULL-terminated name, value pairs sent as multipart
+ * (NULL: no body); a browser form carries the CSRF token as a field, htmx and
+ * JSON callers in X-CSRF-Token. Fails the running test when no answer comes
+ * or the answer is a 5xx.
+ */
+void itest_call(const char *base, const char *token, const char *csrf, const char *method,
+		const char *path, const char *const *form, enum itest_how how,
+		struct itest_resp *r);
 
 #endif
