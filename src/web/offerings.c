@@ -154,16 +154,15 @@ render_edit(struct request *req, unsigned status, json_t *offering, json_t *erro
 	const char *st = json_string_value(json_object_get(offering, "status"));
 	json_t *links;
 
-	json_object_set_new(offering, "title", json_string(json_string_value(
-						   json_object_get(offering, "name"))));
+	json_object_set_new(offering, "title",
+			    json_string(json_string_value(json_object_get(offering, "name"))));
 	char used[64];
 
 	json_object_set_new(offering, "status_active", json_boolean(st && !strcmp(st, "active")));
-	json_object_set_new(
-	    offering, "segments_text",
-	    json_string(listing_count_text(
-		json_integer_value(json_object_get(offering, "segment_count")), 0, "segment",
-		"segments", 0, used, sizeof used)));
+	json_object_set_new(offering, "segments_text",
+			    json_string(listing_count_text(
+				json_integer_value(json_object_get(offering, "segment_count")), 0,
+				"segment", "segments", 0, used, sizeof used)));
 	if (errors && json_object_size(errors)) {
 		json_object_set(offering, "errors", errors);
 		json_object_set_new(offering, "has_errors", json_true());
@@ -175,9 +174,10 @@ render_edit(struct request *req, unsigned status, json_t *offering, json_t *erro
 		render_db_error(req, req_db(req));
 		return;
 	}
-	json_object_set_new(offering, "collateral",
-			    json_pack("{s:o, s:b}", "has_any", json_array_size(links) > 0, "links",
-				      links));
+	/* the format's order is the arguments' order: a swap put (json_t *)1 in the page */
+	json_object_set_new(
+	    offering, "collateral",
+	    json_pack("{s:b, s:o}", "has_any", json_array_size(links) > 0, "links", links));
 	render(req, status, "offerings/edit", offering);
 }
 
@@ -265,7 +265,8 @@ web_offerings_update(struct request *req)
 		goto out;
 	/* what was typed comes back, beside its message */
 	{
-		const char *raw_name = req_form(req, "name"), *raw_desc = req_form(req, "description");
+		const char *raw_name = req_form(req, "name"),
+			   *raw_desc = req_form(req, "description");
 
 		if (raw_name && text_valid(raw_name))
 			json_object_set_new(offering, "name", json_string(raw_name));

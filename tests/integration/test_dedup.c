@@ -1,7 +1,8 @@
 /*
  * Integration tests of duplicate detection (src/domain/dedup.c) and the
  * collateral rules (src/domain/collateral.c) against the real test database,
- * and of "Run now" on two real servers at once.
+ * of "Run now" on two real servers at once, and of the collateral forms over
+ * HTTP with the Big List of Naughty Strings in every field.
  *
  * The data is generated here, in segments of this run's own (run_id), with
  * explicit creation times so "the oldest" is known: names that differ only in
@@ -28,9 +29,12 @@
 
 #include "core/buf.h"
 #include "core/db.h"
+#include "core/url.h"
 #include "domain/collateral.h"
 #include "domain/dedup.h"
+#include "domain/validate.h"
 #include "itest.h"
+#include "naughty.h"
 
 #define ADMIN_EMAIL "admin%40example.com"
 #define ADMIN_PASSWORD "test-admin-password"
@@ -762,14 +766,315 @@ test_collateral_rules(void **state)
 	json_decref(errors);
 }
 
+/* ------------------------------------------------------------------ collateral over HTTP */
+
+/* The collateral form's fields (SPEC.md §2: a title and a valid http(s) URL; a description). */
+static const struct naughty_field lfields[] = {
+    {"title", NAUGHTY_TEXT, 500, 1},
+    {"url", NAUGHTY_URL, 2048, 1},
+    {"description", NAUGHTY_LONG, 5000, 0},
+};
+#define LFIELDS (sizeof lfields / sizeof lfields[0])
+
+/* The people and scopes the naughty strings are saved by and for. */
+struct link_run {
+	struct itest_server srv;
+	char marketer[37], m_token[65], m_csrf[65]; /* collateral.manage */
+	char reader[37], r_token[65], r_csrf[65];   /* an SDR: may read, not manage */
+	const char *scope_type[3];
+	char scope_id[3][37];
+};
+
+/* The newest link the marketer saved: its id (a 303 names the list it goes back to). */
+static void
+newest_link(const struct link_run *run, char id[37])
+{
+	const char *p[1] = {run->marketer};
+
+	make_id(id,
+		"SELECT id FROM marketing_collaterals WHERE created_by = $1 ORDER BY created_at "
+		"DESC, id DESC LIMIT 1",
+		1, p);
+}
+
+/* A link form: the scope, then each field's value (NULL: left out), then the closing NULL. */
+static void
+link_form(const struct link_run *run, int scope, const char *const vals[LFIELDS],
+	  const char *form[2 * LFIELDS + 5])
+{
+	size_t f, n = 0;
+
+	form[n++] = "scope_type";
+	form[n++] = run->scope_type[scope];
+	form[n++] = "scope_id";
+	form[n++] = run->scope_id[scope];
+	for (f = 0; f < LFIELDS; f++) {
+		if (vals[f]) {
+			form[n++] = lfields[f].column;
+			form[n++] = vals[f];
+		}
+	}
+	form[n] = NULL;
+}
+
+static void
+link_check_json(const struct link_run *run, const char *id, const char *const want[LFIELDS],
+		int idx)
+{
+	char path[128];
+	struct itest_resp r;
+	json_error_t err;
+	json_t *vm;
+	size_t f;
+
+	snprintf(path, sizeof path, "/collateral/%s", id);
+	itest_call(run->srv.base_url, run->m_token, run->m_csrf, "GET", path, NULL, ITEST_JSON, &r);
+	assert_int_equal(r.status, 200);
+	vm = json_loadb(r.body.data, r.body.len, 0, &err);
+	if (!vm)
+		fail_msg("GET %s: not JSON (%s)", path, err.text);
+	for (f = 0; f < LFIELDS; f++)
+		naughty_assert_json(json_object_get(vm, "link"), &lfields[f], want[f], idx);
+	json_decref(vm);
+	itest_resp_free(&r);
+}
+
+/* The marketer's form and a reader's page show the link escaped, never as markup. */
+static void
+link_check_pages(const struct link_run *run, const char *id, const char *const want[LFIELDS],
+		 int idx)
+{
+	char path[128];
+	struct itest_resp r;
+	size_t f;
+
+	snprintf(path, sizeof path, "/collateral/%s", id);
+	itest_call(run->srv.base_url, run->m_token, run->m_csrf, "GET", path, NULL, ITEST_HTML, &r);
+	assert_int_equal(r.status, 200);
+	naughty_assert_no_markup(r.body.data, idx, path);
+	for (f = 0; f < LFIELDS; f++)
+		if (want[f])
+			naughty_assert_in_form(r.body.data, &lfields[f], want[f], idx, path);
+	itest_resp_free(&r);
+
+	itest_call(run->srv.base_url, run->r_token, run->r_csrf, "GET", path, NULL, ITEST_HTML, &r);
+	assert_int_equal(r.status, 200);
+	naughty_assert_no_markup(r.body.data, idx, path);
+	naughty_assert_shown(r.body.data, "<h1>", want[0], "</h1>", idx, path);
+	naughty_assert_shown(r.body.data, "target=\"_blank\">", want[1], "</a>", idx, path);
+	if (want[2])
+		naughty_assert_shown(r.body.data, "<dd class=\"multiline\">", want[2], "</dd>", idx,
+				     path);
+	itest_resp_free(&r);
+}
+
+/* The scope's list searched for s: answers, shows no markup, finds the link by its title. */
+static void
+link_search(const struct link_run *run, int scope, const char *id, const char *s, int title_ok,
+	    const char *title_val, int idx)
+{
+	buf path = BUF_INIT, row = BUF_INIT;
+	struct itest_resp r;
+
+	buf_printf(&path, "/collateral?scope_type=%s&scope_id=%s&q=", run->scope_type[scope],
+		   run->scope_id[scope]);
+	url_encode(&path, s);
+	itest_call(run->srv.base_url, run->r_token, run->r_csrf, "GET", path.data, NULL, ITEST_HTML,
+		   &r);
+	/* Kore itself refuses a longer request line (HTTP_URI_LEN, 2000 bytes): never a 500 */
+	if (path.len > 2000) {
+		assert_int_equal(r.status, 414);
+	} else {
+		assert_int_equal(r.status, 200);
+		naughty_assert_no_markup(r.body.data, idx, "the collateral list searched for it");
+		if (!validate_search(s) && strstr(r.body.data, "Search for at most"))
+			fail_msg("naughty #%d: a search of %zu bytes refused as too long", idx,
+				 strlen(s));
+		/* s tidied is the title, or no search at all: the newest link of the scope */
+		buf_printf(&row, "id=\"collateral-%s\"", id);
+		if (!validate_search(s) && (title_ok || !title_val) &&
+		    !strstr(r.body.data, row.data))
+			fail_msg("naughty #%d: searching the collateral for it does not find it",
+				 idx);
+	}
+	itest_resp_free(&r);
+	buf_free(&path);
+	buf_free(&row);
+}
+
+/* One string through a new link and an edit, in scope (a segment, an offering or a lead). */
+static void
+naughty_link(const struct link_run *run, const char *s, int idx)
+{
+	int scope = idx % 3, ok[LFIELDS], refused = 0;
+	char *val[LFIELDS], plain_title[64], plain_url[64], fallback_title[64], fallback_url[64];
+	char id[37], plain[37], path[128];
+	const char *want[LFIELDS], *plain_want[LFIELDS], *send[LFIELDS], *form[2 * LFIELDS + 5];
+	struct itest_resp r;
+	size_t f;
+
+	snprintf(plain_title, sizeof plain_title, "Plain %s %d", run_id, idx);
+	snprintf(plain_url, sizeof plain_url, "https://plain.example/%s/%d", run_id, idx);
+	snprintf(fallback_title, sizeof fallback_title, "Naughty %d", idx);
+	snprintf(fallback_url, sizeof fallback_url, "https://naughty.example/%d", idx);
+	for (f = 0; f < LFIELDS; f++) {
+		ok[f] = naughty_expect(&lfields[f], s, &val[f]);
+		refused += !ok[f];
+		want[f] = ok[f] ? val[f] : NULL;
+	}
+	want[0] = ok[0] ? want[0] : fallback_title;
+	want[1] = ok[1] ? want[1] : fallback_url;
+
+	/* 1. a plain link, to edit below */
+	plain_want[0] = plain_title;
+	plain_want[1] = plain_url;
+	plain_want[2] = NULL;
+	link_form(run, scope, plain_want, form);
+	itest_call(run->srv.base_url, run->m_token, run->m_csrf, "POST", "/collateral", form,
+		   ITEST_HTML, &r);
+	assert_int_equal(r.status, 303);
+	itest_resp_free(&r);
+	newest_link(run, plain);
+
+	/* 2. a new link with s in every field that takes it */
+	for (f = 0; f < LFIELDS; f++)
+		send[f] = ok[f] ? s : want[f];
+	link_form(run, scope, send, form);
+	itest_call(run->srv.base_url, run->m_token, run->m_csrf, "POST", "/collateral", form,
+		   ITEST_HTML, &r);
+	if (r.status != 303)
+		fail_msg("naughty #%d: a new link answered %ld:\n%.1500s", idx, r.status,
+			 r.body.data ? r.body.data : "");
+	itest_resp_free(&r);
+	newest_link(run, id);
+	link_check_json(run, id, want, idx);
+	link_check_pages(run, id, want, idx);
+	link_search(run, scope, id, s, ok[0], val[0], idx);
+
+	/* 3. the plain link edited: s in every field that takes it, the others as they were */
+	for (f = 0; f < LFIELDS; f++) {
+		send[f] = ok[f] ? s : plain_want[f];
+		plain_want[f] = ok[f] ? val[f] : plain_want[f];
+	}
+	link_form(run, scope, send, form);
+	snprintf(path, sizeof path, "/collateral/%s", plain);
+	itest_call(run->srv.base_url, run->m_token, run->m_csrf, "POST", path, form, ITEST_HTML,
+		   &r);
+	if (r.status != 303)
+		fail_msg("naughty #%d: an edit answered %ld:\n%.1500s", idx, r.status,
+			 r.body.data ? r.body.data : "");
+	itest_resp_free(&r);
+	link_check_json(run, plain, plain_want, idx);
+
+	/* 4. where the rules refuse s: refused on exactly those fields, nothing changes */
+	if (refused) {
+		json_t *vm;
+
+		for (f = 0; f < LFIELDS; f++)
+			send[f] = ok[f] ? want[f] : s;
+		link_form(run, scope, send, form);
+		snprintf(path, sizeof path, "/collateral/%s", id);
+		itest_call(run->srv.base_url, run->m_token, run->m_csrf, "POST", path, form,
+			   ITEST_JSON, &r);
+		if (r.status != 422)
+			fail_msg("naughty #%d: an edit with refused values answered %ld", idx,
+				 r.status);
+		vm = json_loadb(r.body.data, r.body.len, 0, NULL);
+		assert_non_null(vm);
+		for (f = 0; f < LFIELDS; f++)
+			if (ok[f] == json_is_string(json_object_get(json_object_get(vm, "errors"),
+								    lfields[f].column)))
+				fail_msg("naughty #%d: %s: want %s", idx, lfields[f].column,
+					 ok[f] ? "no error" : "an error message");
+		json_decref(vm);
+		itest_resp_free(&r);
+		link_check_json(run, id, want, idx);
+		itest_call(run->srv.base_url, run->m_token, run->m_csrf, "POST", "/collateral",
+			   form, ITEST_JSON, &r);
+		if (r.status != 422)
+			fail_msg("naughty #%d: a new link with refused values answered %ld", idx,
+				 r.status);
+		itest_resp_free(&r);
+	}
+	for (f = 0; f < LFIELDS; f++)
+		free(val[f]);
+}
+
+/*
+ * The Big List of Naughty Strings through the collateral form, a new link
+ * and an edit, in turn for a segment, an offering and a lead: stored as the
+ * SPEC's normalisation says or refused field by field with nothing changed;
+ * the form, a reader's page, the list searched for it, the scopes' pages and
+ * the JSON view give it back intact and escaped, never as markup.
+ */
+static void
+test_collateral_naughty_strings(void **state)
+{
+	struct link_run run;
+	char label[64], co[37], name[96], email[96];
+	const char *p[2] = {name, user};
+	json_t *list = naughty_load(), *s;
+	size_t i;
+	int k;
+
+	(void)state;
+	memset(&run, 0, sizeof run);
+	snprintf(label, sizeof label, "links marketer %s", run_id);
+	itest_user_session(label, "Marketing", run.marketer, run.m_token, run.m_csrf);
+	snprintf(label, sizeof label, "links reader %s", run_id);
+	itest_user_session(label, "SDR", run.reader, run.r_token, run.r_csrf);
+	run.scope_type[0] = "segment";
+	snprintf(run.scope_id[0], 37, "%s", seg_a);
+	run.scope_type[1] = "offering";
+	snprintf(name, sizeof name, "Naughty offering %s", run_id);
+	make_id(run.scope_id[1],
+		"INSERT INTO offerings (name, created_by) VALUES ($1, $2) RETURNING id", 2, p);
+	run.scope_type[2] = "lead";
+	company(co, "Naughty Lead Co", "https://naughty-lead.example", seg_a, 0);
+	snprintf(email, sizeof email, "lead-%s@naughty-lead.example", run_id);
+	contact(run.scope_id[2], email, co, 0);
+	assert_int_equal(itest_server_start(&run.srv, "dedup-collateral", NULL), 0);
+
+	json_array_foreach(list, i, s) naughty_link(&run, json_string_value(s), (int)i);
+	print_message("%zu naughty strings through %zu collateral fields, new and edited\n",
+		      json_array_size(list), LFIELDS);
+
+	/* the scopes' pages list every link of theirs escaped */
+	for (k = 0; k < 3; k++) {
+		static const char *const page[3] = {"/segments/", "/offerings/", "/contacts/"};
+		struct itest_resp r;
+		char path[128];
+
+		snprintf(path, sizeof path, "%s%s", page[k], run.scope_id[k]);
+		itest_call(run.srv.base_url, run.r_token, run.r_csrf, "GET", path, NULL, ITEST_HTML,
+			   &r);
+		assert_int_equal(r.status, 200);
+		naughty_assert_no_markup(r.body.data, -1, path);
+		assert_non_null(strstr(r.body.data, "collateral-link"));
+		itest_resp_free(&r);
+	}
+	/* two links a string, no more: no refused save slipped in */
+	p[0] = run.marketer;
+	assert_int_equal(itest_sql_count("SELECT count(*) FROM marketing_collaterals WHERE "
+					 "created_by = $1",
+					 1, p),
+			 2 * (long)json_array_size(list));
+	itest_server_stop(&run.srv);
+	json_decref(list);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_company_groups),     cmocka_unit_test(test_contact_groups),
-	    cmocka_unit_test(test_one_pass_at_a_time), cmocka_unit_test(test_pass_during_import),
-	    cmocka_unit_test(test_schedule),	       cmocka_unit_test(test_run_now_two_servers),
+	    cmocka_unit_test(test_company_groups),
+	    cmocka_unit_test(test_contact_groups),
+	    cmocka_unit_test(test_one_pass_at_a_time),
+	    cmocka_unit_test(test_pass_during_import),
+	    cmocka_unit_test(test_schedule),
+	    cmocka_unit_test(test_run_now_two_servers),
 	    cmocka_unit_test(test_collateral_rules),
+	    cmocka_unit_test(test_collateral_naughty_strings),
 	};
 	return cmocka_run_group_tests_name("dedup", tests, setup, teardown);
 }
