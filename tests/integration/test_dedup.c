@@ -29,7 +29,6 @@
 
 #include "core/buf.h"
 #include "core/db.h"
-#include "core/url.h"
 #include "domain/collateral.h"
 #include "domain/dedup.h"
 #include "domain/validate.h"
@@ -873,33 +872,19 @@ static void
 link_search(const struct link_run *run, int scope, const char *id, const char *s, int title_ok,
 	    const char *title_val, int idx)
 {
-	buf path = BUF_INIT, row = BUF_INIT;
+	char prefix[160], row[64];
 	struct itest_resp r;
 
-	buf_printf(&path, "/collateral?scope_type=%s&scope_id=%s&q=", run->scope_type[scope],
-		   run->scope_id[scope]);
-	url_encode(&path, s);
-	itest_call(run->srv.base_url, run->r_token, run->r_csrf, "GET", path.data, NULL, ITEST_HTML,
-		   &r);
-	/* Kore itself refuses a longer request line (HTTP_URI_LEN, 2000 bytes): never a 500 */
-	if (path.len > 2000) {
-		assert_int_equal(r.status, 414);
-	} else {
-		assert_int_equal(r.status, 200);
-		naughty_assert_no_markup(r.body.data, idx, "the collateral list searched for it");
-		if (!validate_search(s) && strstr(r.body.data, "Search for at most"))
-			fail_msg("naughty #%d: a search of %zu bytes refused as too long", idx,
-				 strlen(s));
-		/* s tidied is the title, or no search at all: the newest link of the scope */
-		buf_printf(&row, "id=\"collateral-%s\"", id);
-		if (!validate_search(s) && (title_ok || !title_val) &&
-		    !strstr(r.body.data, row.data))
-			fail_msg("naughty #%d: searching the collateral for it does not find it",
-				 idx);
-	}
+	snprintf(prefix, sizeof prefix,
+		 "/collateral?scope_type=%s&scope_id=%s&q=", run->scope_type[scope],
+		 run->scope_id[scope]);
+	if (!naughty_search(run->srv.base_url, run->r_token, prefix, s, ITEST_HTML, idx, &r))
+		return;
+	/* s tidied is the title, or no search at all: the newest link of the scope */
+	snprintf(row, sizeof row, "id=\"collateral-%s\"", id);
+	if (!validate_search(s) && (title_ok || !title_val) && !strstr(r.body.data, row))
+		fail_msg("naughty #%d: searching the collateral for it does not find it", idx);
 	itest_resp_free(&r);
-	buf_free(&path);
-	buf_free(&row);
 }
 
 /* One string through a new link and an edit, in scope (a segment, an offering or a lead). */

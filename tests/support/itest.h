@@ -152,10 +152,9 @@ enum itest_how { ITEST_HTML, ITEST_HTMX, ITEST_JSON };
 
 /*
  * One signed-in request to base + path with the session cookie token and its
- * CSRF token csrf. form: NULL-terminated name, value pairs sent as multipart
- * (NULL: no body); a browser form carries the CSRF token as a field, htmx and
- * JSON callers in X-CSRF-Token. Fails the running test when no answer comes
- * or the answer is a 5xx.
+ * CSRF token csrf (only read with a form). form: NULL-terminated name, value pairs sent as
+ * multipart (NULL: no body); a browser form carries the CSRF token as a field, htmx and JSON
+ * callers in X-CSRF-Token. Fails the running test when no answer comes or the answer is a 5xx.
  */
 void itest_call(const char *base, const char *token, const char *csrf, const char *method,
 		const char *path, const char *const *form, enum itest_how how,

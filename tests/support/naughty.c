@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/url.h"
 #include "domain/normalise.h"
 #include "domain/validate.h"
 #include "itest.h"
@@ -170,4 +171,35 @@ naughty_assert_in_form(const char *html, const struct naughty_field *f, const ch
 		naughty_assert_shown(html, ">", value, "</textarea>", idx, where);
 	else
 		naughty_assert_shown(html, "value=\"", value, "\"", idx, where);
+}
+
+int
+naughty_search(const char *base, const char *token, const char *prefix, const char *s,
+	       enum itest_how how, int idx, struct itest_resp *r)
+{
+	buf path = BUF_INIT;
+
+	buf_puts(&path, prefix);
+	url_encode(&path, s);
+	itest_call(base, token, NULL, "GET", path.data, NULL, how, r);
+	/* Kore's own limit on the request line: a paste that long is refused before the app */
+	if (path.len > 2000) {
+		if (r->status != 414)
+			fail_msg("naughty #%d: a search of %zu bytes answered %ld", idx, path.len,
+				 r->status);
+		itest_resp_free(r);
+		buf_free(&path);
+		return 0;
+	}
+	if (r->status != 200)
+		fail_msg("naughty #%d: GET %s answered %ld", idx, prefix, r->status);
+	if (how == ITEST_HTML)
+		naughty_assert_no_markup(r->body.data, idx, prefix);
+	/* the box takes 200 characters, however many bytes they are (Arabic: two a letter) */
+	if (!validate_search(s) && r->body.data && strstr(r->body.data, "Search for at most"))
+		fail_msg("naughty #%d: a search of %zu bytes, 200 characters at most, refused as "
+			 "too long",
+			 idx, strlen(s));
+	buf_free(&path);
+	return 1;
 }

@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "itest.h"
+
 enum naughty_kind {
 	NAUGHTY_NAME,  /* a company name: SPEC casing rules */
 	NAUGHTY_TEXT,  /* single line: white space collapsed */
@@ -74,5 +76,16 @@ void naughty_assert_shown(const char *html, const char *before, const char *valu
 /* The place a form shows field f's value: its input's value="…" or its textarea. */
 void naughty_assert_in_form(const char *html, const struct naughty_field *f, const char *value,
 			    int idx, const char *where);
+
+/*
+ * A list searched for s: GET prefix (a list's address ending in "q=") with s
+ * URL-encoded after it, signed in with token. 1 when the list answered 200,
+ * shows no markup from data and, when the search box takes s
+ * (validate_search: 200 characters), does not refuse it as too long; the
+ * page is then in r (free it). 0 when the request line is longer than Kore
+ * takes (HTTP_URI_LEN, 2000 bytes) and Kore refused it with 414, never a 500.
+ */
+int naughty_search(const char *base, const char *token, const char *prefix, const char *s,
+		   enum itest_how how, int idx, struct itest_resp *r);
 
 #endif
