@@ -58,6 +58,18 @@ create index companies_approved_name_idx on companies (lower(name), id)
 -- it (the duplicate job scans and sorts; nothing looks a contact up by e-mail).
 drop index contacts_dedup_key_idx;
 
+-- The approval queues' partial indexes, narrowed to what the queues show: pending
+-- companies and uploaded contacts that are neither duplicates nor deactivated (the
+-- queues hide those unless asked). An import pays for them as before; in exchange the
+-- queue's row count (capped at 10,001) becomes an index-only scan: at 100× the
+-- contacts queue's count took 29 ms as a sequential scan of the table and 2.2 ms so.
+drop index companies_pending_segment_idx;
+create index companies_pending_segment_idx on companies (segment_id, created_at, id)
+	where status = 'pending' and not is_duplicate and is_active;
+drop index contacts_uploaded_segment_idx;
+create index contacts_uploaded_segment_idx on contacts (segment_id, created_at, id)
+	where status = 'uploaded' and not is_duplicate and is_active;
+
 -- contacts.segment_id → segments: implied. The composite key (company_id, segment_id)
 -- → companies (id, segment_id) holds for every row (both columns are NOT NULL), and
 -- companies.segment_id → segments holds in turn; the direct key only added one more
