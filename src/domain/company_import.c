@@ -97,6 +97,8 @@ const struct imports_spec company_import_spec = {
      * so lists ordered by creation time show a batch in file order rather than
      * in the random order of ids that share one transaction's now().
      */
+    .table = "companies",
+    .new_status = "pending",
     .insert_sql = "INSERT INTO companies (id, " COMPANY_STAGE_FIELDS ", status, batch_id, "
 		  "created_by, created_at) SELECT id, " COMPANY_STAGE_FIELDS ", 'pending', "
 		  "$1::uuid, $2::uuid, now() + row_number * interval '1 microsecond' "

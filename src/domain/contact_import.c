@@ -105,6 +105,8 @@ const struct imports_spec contact_import_spec = {
 		     "linkedin_summary text, data_requester_details text, company_id uuid, "
 		     "segment_id uuid",
     .copy_columns = CONTACT_STAGE_FIELDS,
+    .table = "contacts",
+    .new_status = "uploaded",
     /* Contacts are created uploaded (SPEC §4), in file order, with the batch id. */
     .insert_sql = "INSERT INTO contacts (id, " CONTACT_STAGE_FIELDS ", status, batch_id, "
 		  "created_by) SELECT id, " CONTACT_STAGE_FIELDS ", 'uploaded', $1::uuid, "

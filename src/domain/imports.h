@@ -93,6 +93,15 @@ struct imports_spec {
 	const char *stage_columns;
 	const char *copy_columns;
 	const char *insert_sql;
+	/*
+	 * A new file's good rows skip the staging table: they are copied straight
+	 * into `table` (copy_columns, then status = new_status, batch_id,
+	 * created_by, and created_at = the transaction's now() plus the row number
+	 * in microseconds, so lists show a batch in file order), while the file is
+	 * still being read. Corrections stage, as they need the new ids.
+	 */
+	const char *table;
+	const char *new_status;
 	/* Per-run state (lookups loaded once): NULL on a database error. */
 	void *(*open)(db_conn *db);
 	void (*close)(void *ctx);

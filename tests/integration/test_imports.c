@@ -1858,6 +1858,44 @@ test_sp500(void **state)
 	/* most of the list is clean; the free-text founding years are not */
 	assert_true(jint(b, "valid_rows") > 400);
 	json_decref(b);
+
+	/*
+	 * Lists order by creation time: a batch shows in file order, each row a
+	 * microsecond younger than the one above it (the rows are copied straight
+	 * into the table, every one with its own created_at).
+	 */
+	{
+		json_t *names = json_array();
+		char *text;
+		const char *p[2];
+
+		for (i = 1; i < json_array_size(src); i++)
+			json_array_append_new(names, json_string(cell(src, i, (size_t)sec)));
+		text = json_dumps(names, JSON_COMPACT);
+		p[0] = batch;
+		p[1] = text;
+		assert_int_equal(sql_count("SELECT count(DISTINCT created_at) - count(*) FROM "
+					   "companies WHERE batch_id = $1",
+					   1, p),
+				 0);
+		assert_true(sql_count("WITH f AS (SELECT v, min(o) AS o FROM "
+				      "json_array_elements_text($2::json) WITH ORDINALITY t(v, o) "
+				      "GROUP BY v), s AS (SELECT f.o, row_number() OVER (ORDER BY "
+				      "c.created_at, c.id) AS pos FROM companies c JOIN f ON f.v = "
+				      "c.name WHERE c.batch_id = $1) SELECT count(*) FROM s",
+				      2, p) > 400);
+		assert_int_equal(
+		    sql_count("WITH f AS (SELECT v, min(o) AS o FROM "
+			      "json_array_elements_text($2::json) WITH ORDINALITY t(v, o) "
+			      "GROUP BY v), s AS (SELECT f.o, lag(f.o) OVER (ORDER BY "
+			      "c.created_at, c.id) AS prev FROM companies c JOIN f ON f.v = "
+			      "c.name WHERE c.batch_id = $1) SELECT count(*) FROM s WHERE "
+			      "prev > o",
+			      2, p),
+		    0);
+		free(text);
+		json_decref(names);
+	}
 	json_decref(rows);
 	json_decref(src);
 }
