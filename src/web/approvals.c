@@ -15,7 +15,7 @@
 #include "domain/contacts.h"
 
 json_t *
-approvals_tabs(db_conn *db, const char *current)
+approvals_tabs(db_conn *db, const char *current, long long current_total, int current_capped)
 {
 	struct companies_filter cf;
 	struct contacts_filter kf;
@@ -27,8 +27,20 @@ approvals_tabs(db_conn *db, const char *current)
 	memset(&kf, 0, sizeof kf);
 	cf.status = "pending";
 	kf.status = "uploaded";
-	companies = companies_count(db, &cf, &ccap);
-	contacts = companies < 0 ? -1 : contacts_count(db, &kf, &kcap);
+	if (current_total >= 0 && strcmp(current, "companies") == 0) {
+		companies = current_total;
+		ccap = current_capped;
+	} else {
+		companies = companies_count(db, &cf, &ccap);
+	}
+	if (companies < 0)
+		contacts = -1;
+	else if (current_total >= 0 && strcmp(current, "contacts") == 0) {
+		contacts = current_total;
+		kcap = current_capped;
+	} else {
+		contacts = contacts_count(db, &kf, &kcap);
+	}
 	if (companies < 0 || contacts < 0)
 		return NULL;
 	format_count(companies, ctext, sizeof ctext - 1);

@@ -232,8 +232,7 @@ listing_page(struct request *req, const struct listing_source *src, const struct
 	}
 	/* the next page of an infinite scroll wants only its rows, and no count */
 	rows_only = req_is_htmx(req) && after;
-	if (!rows_only && ((total = src->count(db, filter, &capped)) < 0 ||
-			   (v->tab && !(tabs = approvals_tabs(db, v->tab))))) {
+	if (!rows_only && (total = src->count(db, filter, &capped)) < 0) {
 		json_decref(rows);
 		free(next);
 		render_db_error(req, db);
@@ -241,6 +240,18 @@ listing_page(struct request *req, const struct listing_source *src, const struct
 	}
 	src->query(filter, queue, &q);
 	filters = src->filters(db, filter, queue, v->base, !rows_only);
+	/* An unfiltered queue's count is its tab's: counted once, not twice. */
+	if (!rows_only && v->tab &&
+	    !(tabs = approvals_tabs(db, v->tab,
+				    json_is_true(json_object_get(filters, "active")) ? -1 : total,
+				    capped))) {
+		json_decref(rows);
+		json_decref(filters);
+		free(next);
+		buf_free(&q);
+		render_db_error(req, db);
+		return;
+	}
 	l = (struct listing){
 	    v->base, v->export_path, q.data ? q.data : "",
 	    next,    total,	     capped,

@@ -580,6 +580,25 @@ test_queue_and_roles(void **state)
 	}
 	assert_non_null(jstr(json_object_get(j, "tabs"), "contacts"));
 	assert_non_null(jstr(json_object_get(j, "tabs"), "companies"));
+	/*
+	 * The tab counts every uploaded contact, whatever the list's filter; with
+	 * no filter the page counts once and the tab says what the list says.
+	 */
+	{
+		json_t *all = get_json(&ada, "/approvals/contacts");
+		const char *tab = jstr(json_object_get(all, "tabs"), "contacts");
+		const char *count = jstr(json_object_get(all, "list"), "count_text");
+		char want[64];
+
+		assert_string_equal(tab, jstr(json_object_get(j, "tabs"), "contacts"));
+		assert_string_equal(jstr(json_object_get(all, "tabs"), "companies"),
+				    jstr(json_object_get(j, "tabs"), "companies"));
+		snprintf(want, sizeof want, "%s ", tab);
+		assert_non_null(count);
+		if (strncmp(count, want, strlen(want)) != 0)
+			fail_msg("the unfiltered queue says \"%s\", its tab \"%s\"", count, tab);
+		json_decref(all);
+	}
 	json_decref(j);
 	call(&ada, "GET", path, NULL, ITEST_HTML, &r);
 	assert_contains(r.body.data, "Approve selected");
