@@ -66,8 +66,6 @@ static void app_prepare_database(void);
  * every thread; clone3 is refused with ENOSYS so glibc falls back to clone,
  * which Kore's task filter allows. The job threads' libpq and libcurl
  * connections need the socket calls below (SMTP resolves its host: uname).
- * The duplicate job lowers the priority of its own database backend
- * (setpriority; dedup.c, dedup_give_way).
  */
 KORE_SECCOMP_FILTER(
     "spanner", KORE_SYSCALL_ALLOW(newfstatat), KORE_SYSCALL_ALLOW(rseq),
@@ -84,7 +82,7 @@ KORE_SECCOMP_FILTER(
     KORE_SYSCALL_ALLOW(eventfd2), KORE_SYSCALL_ALLOW(ftruncate), KORE_SYSCALL_ALLOW(fsync),
     KORE_SYSCALL_ALLOW(fdatasync), KORE_SYSCALL_ALLOW(sysinfo), KORE_SYSCALL_ALLOW(unlinkat),
     KORE_SYSCALL_ALLOW(readlinkat), KORE_SYSCALL_ALLOW(tgkill), KORE_SYSCALL_ALLOW(getppid),
-    KORE_SYSCALL_ALLOW(shutdown), KORE_SYSCALL_ALLOW(setpriority));
+    KORE_SYSCALL_ALLOW(shutdown));
 
 static void
 app_fail(const char *fmt, ...)

@@ -73,7 +73,6 @@ static const struct setting settings[] = {
     {"task_threads", K_INT, FIELD(task_threads), 0, 64, "2"},
     {"job_lease", K_INT, FIELD(job_lease), 5, 86400, "60"},
     {"dedup_schedule", K_SCHEDULE, FIELD(dedup_schedule), 0, 0, "0 3 * * 0"},
-    {"dedup_nice", K_INT, FIELD(dedup_nice), 0, 19, "10"},
     {"argon2_t_cost", K_INT, FIELD(argon2_t_cost), 1, 10, "3"},
     {"argon2_m_cost", K_INT, FIELD(argon2_m_cost), 8192, 4194304, "19456"},
     {"argon2_parallelism", K_INT, FIELD(argon2_parallelism), 1, 16, "1"},

@@ -39,7 +39,6 @@ struct config {
 	int task_threads;     /* job threads in each Kore worker (not kore.conf's task_threads) */
 	int job_lease;	      /* seconds a claimed job is held before another worker may take it */
 	char *dedup_schedule; /* 5-field cron expression (src/core/cron.h), or exactly "off" */
-	int dedup_nice;	      /* nice value of the duplicate pass's database backend; 0 = as any */
 
 	/* Accounts */
 	int argon2_t_cost;

@@ -31,9 +31,6 @@
  */
 #include "dedup.h"
 
-#include <sys/resource.h>
-
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,11 +237,7 @@ struct dedup_pass {
 	buf failures; /* reasons of failed batches, "; "-separated */
 };
 
-/* The configuration's dedup_nice (dedup_register), for the job's backend. */
-static int dedup_nice;
-
 static long long dedup_now_ms(void);
-static void dedup_give_way(db_conn *c);
 static int dedup_lock(db_conn *c, int (*should_stop)(void *ctx), void *ctx);
 static PGresult *dedup_exec(struct dedup_pass *p, db_stmt *st, int n, const char *const *params,
 			    const char *what, int *gone);
@@ -508,38 +501,6 @@ dedup_job_stop(void *ctx)
 }
 
 /*
- * The pass's database backend gives way to the ones serving pages: the job
- * keeps one core busy for seconds, and the pages lose that core while it
- * does. Lowering its CPU priority (nice) lets the scheduler hand the core
- * to a page's backend whenever one is runnable; the job takes what is idle.
- * Only for a backend on this machine (reached through a Unix socket, and
- * /proc says it is a PostgreSQL backend); where the server may not (another
- * user's processes), the pass simply runs at full priority.
- */
-static void
-dedup_give_way(db_conn *c)
-{
-	PGconn *pg = db_pg(c);
-	const char *host = PQhost(pg);
-	int pid = PQbackendPID(pg);
-	char path[64], cmd[16];
-	size_t n = 0;
-	FILE *f;
-
-	if (dedup_nice <= 0 || !host || host[0] != '/' || pid <= 0)
-		return;
-	snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-	if ((f = fopen(path, "r"))) {
-		n = fread(cmd, 1, sizeof cmd, f);
-		fclose(f);
-	}
-	if (n < 10 || memcmp(cmd, "postgres: ", 10) != 0)
-		return;
-	if (setpriority(PRIO_PROCESS, (id_t)pid, dedup_nice) != 0)
-		log_info("dedup: the pass runs at full priority (%s)", strerror(errno));
-}
-
-/*
  * The job runs the pass on a connection of its own, not in the job's work
  * transaction: the pass must commit batch by batch (see the top of the
  * file). The work transaction stays empty and commits the job's `done`.
@@ -557,7 +518,6 @@ dedup_job_run(struct job *job)
 		jobs_set_error(job, "cannot connect to the database");
 		return JOBS_FAILED;
 	}
-	dedup_give_way(c);
 	o = dedup_execute(c, job->id, by, dedup_job_stop, job, &r, why, sizeof why);
 	db_close(c);
 	if (o == DEDUP_INTERRUPTED)
@@ -597,7 +557,6 @@ dedup_register(const struct config *cfg)
 {
 	static const struct job_kind kind = {DEDUP_KIND, dedup_job_run, dedup_job_give_up};
 
-	dedup_nice = cfg->dedup_nice;
 	if (jobs_register(&kind) != 0)
 		return -1;
 	return jobs_schedule_setting(DEDUP_KIND, DEDUP_SETTING, cfg->dedup_schedule);

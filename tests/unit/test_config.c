@@ -24,12 +24,12 @@
 
 /* Every setting, in the order of struct config. */
 static const char *const all_keys[] = {
-    "http_body_max",  "base_url",      "database",	     "pg_bindir",     "var_dir",
-    "assets_dir",     "templates_dir", "migrations_dir",     "task_threads",  "job_lease",
-    "dedup_schedule", "dedup_nice",    "argon2_t_cost",	     "argon2_m_cost", "argon2_parallelism",
-    "session_idle",   "session_max",   "login_max_failures", "login_window",  "smtp_url",
-    "smtp_user",      "smtp_password", "smtp_from",	     "demo",	      "log_format",
-    "log_access",     "trust_proxy",
+    "http_body_max",  "base_url",	    "database",	      "pg_bindir",	    "var_dir",
+    "assets_dir",     "templates_dir",	    "migrations_dir", "task_threads",	    "job_lease",
+    "dedup_schedule", "argon2_t_cost",	    "argon2_m_cost",  "argon2_parallelism", "session_idle",
+    "session_max",    "login_max_failures", "login_window",   "smtp_url",	    "smtp_user",
+    "smtp_password",  "smtp_from",	    "demo",	      "log_format",	    "log_access",
+    "trust_proxy",
 };
 
 #define NKEYS (sizeof all_keys / sizeof all_keys[0])
@@ -125,7 +125,6 @@ assert_same_config(const struct config *a, const struct config *b)
 	assert_int_equal(a->task_threads, b->task_threads);
 	assert_int_equal(a->job_lease, b->job_lease);
 	assert_str_or_null(a->dedup_schedule, b->dedup_schedule);
-	assert_int_equal(a->dedup_nice, b->dedup_nice);
 	assert_int_equal(a->argon2_t_cost, b->argon2_t_cost);
 	assert_int_equal(a->argon2_m_cost, b->argon2_m_cost);
 	assert_int_equal(a->argon2_parallelism, b->argon2_parallelism);
@@ -208,7 +207,6 @@ test_defaults(void **state)
 	assert_int_equal(c.task_threads, 2);
 	assert_int_equal(c.job_lease, 60);
 	assert_string_equal(c.dedup_schedule, "0 3 * * 0");
-	assert_int_equal(c.dedup_nice, 10);
 	assert_int_equal(c.argon2_t_cost, 3);
 	assert_int_equal(c.argon2_m_cost, 19456);
 	assert_int_equal(c.argon2_parallelism, 1);
@@ -502,7 +500,6 @@ test_env_every_setting(void **state)
 	    {"SPANNER_TASK_THREADS", "0"},
 	    {"SPANNER_JOB_LEASE", "5"},
 	    {"SPANNER_DEDUP_SCHEDULE", "@daily"},
-	    {"SPANNER_DEDUP_NICE", "19"},
 	    {"SPANNER_ARGON2_T_COST", "1"},
 	    {"SPANNER_ARGON2_M_COST", "8192"},
 	    {"SPANNER_ARGON2_PARALLELISM", "16"},
@@ -553,7 +550,6 @@ test_env_every_setting(void **state)
 	assert_int_equal(c.task_threads, 0);
 	assert_int_equal(c.job_lease, 5);
 	assert_string_equal(c.dedup_schedule, "@daily");
-	assert_int_equal(c.dedup_nice, 19);
 	assert_int_equal(c.argon2_t_cost, 1);
 	assert_int_equal(c.argon2_m_cost, 8192);
 	assert_int_equal(c.argon2_parallelism, 16);
