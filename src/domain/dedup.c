@@ -60,8 +60,11 @@
  * (17 MB at 100x), on keys compared byte by byte (COLLATE "C" in that scan:
  * equality is all a group needs, and it sorts twice as fast as the
  * database's locale); the contacts' join of should-be and flagged ones too.
+ * No parallel workers: the planner gives the contacts' count one, which
+ * takes the other core from the pages to save a few tens of milliseconds.
  */
-#define DEDUP_SESSION "SET lock_timeout = '3s'; SET work_mem = '256MB'"
+#define DEDUP_SESSION                                                                              \
+	"SET lock_timeout = '3s'; SET work_mem = '256MB'; SET max_parallel_workers_per_gather = 0"
 
 DB_STMT(st_try_lock, "SELECT pg_try_advisory_lock($1::bigint)");
 DB_STMT(st_unlock, "SELECT pg_advisory_unlock($1::bigint)");
