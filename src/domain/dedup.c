@@ -180,6 +180,11 @@ DB_STMT(st_apply_companies, DEDUP_APPLY("companies", "c", "company", "o.name"));
 DB_STMT(st_apply_contacts,
 	DEDUP_APPLY("contacts", "t", "contact", "concat_ws(' ', o.first_name, o.last_name)"));
 
+/* Other sessions of this database running a statement right now: pages, imports, jobs. */
+DB_STMT(st_others_busy,
+	"SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = "
+	"'client backend' AND datname = current_database() AND pid <> pg_backend_pid()");
+
 /*
  * Run now: at most one dedup job queued or running (jobs_one_dedup_key), so of
  * two simultaneous presses, on any servers, one inserts and the other gets
@@ -245,6 +250,7 @@ static int dedup_lock(db_conn *c, int (*should_stop)(void *ctx), void *ctx);
 static PGresult *dedup_exec(struct dedup_pass *p, db_stmt *st, int n, const char *const *params,
 			    const char *what, int *gone);
 static void dedup_progress(struct dedup_pass *p, const char *phase);
+static void dedup_give_way(struct dedup_pass *p, long long batch_ms);
 static int dedup_stopping(struct dedup_pass *p);
 static int dedup_kind(struct dedup_pass *p, const char *kind);
 static int dedup_job_run(struct job *job);
@@ -352,6 +358,28 @@ dedup_progress(struct dedup_pass *p, const char *phase)
 		log_warn("dedup: progress not recorded: %s", db_error_message(p->c));
 }
 
+/*
+ * After a batch of writes: while other sessions are at work (the pages'), the
+ * pass sleeps as long as the batch took. A cold run's writes fill the small
+ * shared buffers with dirty pages, and a page's backend that needs a buffer
+ * then has to write one out itself, WAL flush included: at 100x the list's
+ * p99 went from 37 to 83 ms unpaced, 34 to 49 ms paced (bench/RESULTS.md).
+ * With nobody else at work the pass does not wait at all.
+ */
+static void
+dedup_give_way(struct dedup_pass *p, long long batch_ms)
+{
+	PGresult *res = db_exec(p->c, &st_others_busy, 0, NULL);
+	int busy = res && atoll(PQgetvalue(res, 0, 0)) > 0;
+
+	PQclear(res);
+	if (busy && batch_ms > 0) {
+		struct timespec ts = {batch_ms / 1000, (batch_ms % 1000) * 1000000};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int
 dedup_stopping(struct dedup_pass *p)
 {
@@ -370,7 +398,7 @@ dedup_kind(struct dedup_pass *p, const char *kind)
 	const char *phase = company ? "companies" : "contacts";
 	char after[32], lim[16], what[64];
 	const char *params[3] = {p->run_id, after, lim};
-	long long t0 = dedup_now_ms(), t1, changes, written = 0;
+	long long t0 = dedup_now_ms(), t1, b0, changes, written = 0;
 	PGresult *res;
 	int gone, batches = 0;
 
@@ -391,6 +419,7 @@ dedup_kind(struct dedup_pass *p, const char *kind)
 		if (dedup_stopping(p))
 			return 1;
 		snprintf(after, sizeof after, "%lld", written);
+		b0 = dedup_now_ms();
 		res = dedup_exec(p, company ? &st_apply_companies : &st_apply_contacts, 3, params,
 				 what, &gone);
 		if (!res)
@@ -401,6 +430,7 @@ dedup_kind(struct dedup_pass *p, const char *kind)
 		written += DEDUP_APPLY_BATCH;
 		batches++;
 		dedup_progress(p, phase);
+		dedup_give_way(p, dedup_now_ms() - b0);
 	}
 	log_info("dedup: %s: scanned in %lld ms, %lld changes written in %lld ms (%d batches)",
 		 phase, t1 - t0, changes, dedup_now_ms() - t1, batches);
