@@ -336,6 +336,73 @@ test_contact_groups(void **state)
 	}
 }
 
+/*
+ * More changes than one batch writes (500): one group of 1,301 contacts, the
+ * newest created first, so creation order is not insertion order. Every
+ * member but the oldest is flagged, pointing to it, each with one audit
+ * row; a second pass finds nothing to change. Then the oldest leaves the
+ * group: every other member now points to the next oldest.
+ */
+static void
+test_many_changes(void **state)
+{
+	char co[37], e[128], oldest[37], next[37];
+	struct dedup_result r;
+	const char *p[3] = {e, co, user};
+	(void)state;
+
+	company(co, "Crowded Inc", "https://crowded.example", seg_a, 0);
+	snprintf(e, sizeof e, "same-%s@crowded.example", run_id);
+	itest_sql_ok("INSERT INTO contacts (first_name, last_name, email, company_id, created_by, "
+		     "created_at) SELECT 'Many', 'Times', $1, $2, $3, timestamptz '2024-01-01 "
+		     "00:00Z' + (1301 - i) * interval '1 minute' FROM generate_series(1, 1301) i",
+		     3, p);
+	make_id(oldest, "SELECT id FROM contacts WHERE email = $1 ORDER BY created_at, id LIMIT 1",
+		1, p);
+	make_id(next,
+		"SELECT id FROM contacts WHERE email = $1 ORDER BY created_at, id OFFSET 1 LIMIT 1",
+		1, p);
+
+	run_pass(&r);
+	assert_true(r.contacts.newly >= 1300);
+	{
+		const char *q[2] = {e, oldest};
+
+		assert_int_equal(
+		    itest_sql_count("SELECT count(*) FROM contacts WHERE email = $1 AND "
+				    "is_duplicate AND duplicate_of = $2",
+				    2, q),
+		    1300);
+		assert_int_equal(
+		    itest_sql_count("SELECT count(*) FROM audit_logs a JOIN contacts t "
+				    "ON t.id = a.entity_id WHERE t.email = $1 AND "
+				    "a.action = 'flag_duplicate' AND "
+				    "a.details->>'original_id' = $2",
+				    2, q),
+		    1300);
+	}
+	expect_state("contacts", oldest, 0, NULL);
+
+	run_pass(&r);
+	assert_int_equal(r.contacts.newly, 0);
+	assert_int_equal(r.contacts.unflagged, 0);
+
+	{
+		const char *q[1] = {oldest};
+		const char *q2[2] = {e, next};
+
+		itest_sql_ok("UPDATE contacts SET email = 'moved-' || email WHERE id = $1", 1, q);
+		run_pass(&r);
+		expect_state("contacts", oldest, 0, NULL);
+		expect_state("contacts", next, 0, NULL);
+		assert_int_equal(
+		    itest_sql_count("SELECT count(*) FROM contacts WHERE email = $1 AND "
+				    "is_duplicate AND duplicate_of = $2",
+				    2, q2),
+		    1299);
+	}
+}
+
 /* ------------------------------------------------------------------ one at a time, imports */
 
 struct pass_thread {
@@ -1054,6 +1121,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_company_groups),
 	    cmocka_unit_test(test_contact_groups),
+	    cmocka_unit_test(test_many_changes),
 	    cmocka_unit_test(test_one_pass_at_a_time),
 	    cmocka_unit_test(test_pass_during_import),
 	    cmocka_unit_test(test_schedule),
