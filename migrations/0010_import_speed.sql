@@ -54,10 +54,6 @@ drop index companies_dedup_key_idx;
 create index companies_approved_name_idx on companies (lower(name), id)
 	where status = 'approved' and is_active;
 
--- contacts_dedup_key_idx (lower(email), company_id, created_at, id): no statement reads
--- it (the duplicate job scans and sorts; nothing looks a contact up by e-mail).
-drop index contacts_dedup_key_idx;
-
 -- The approval queues' partial indexes, narrowed to what the queues show: pending
 -- companies and uploaded contacts that are neither duplicates nor deactivated (the
 -- queues hide those unless asked). An import pays for them as before; in exchange the
@@ -69,6 +65,24 @@ create index companies_pending_segment_idx on companies (segment_id, created_at,
 drop index contacts_uploaded_segment_idx;
 create index contacts_uploaded_segment_idx on contacts (segment_id, created_at, id)
 	where status = 'uploaded' and not is_duplicate and is_active;
+
+-- The lists' counts (capped at 10,001: "10,000+") walked an index in creation order and
+-- fetched every row to test the hidden-row flags and, filtered, the status: at 100× the
+-- contacts list's count took 27 ms and the segment + status count 1.1 s, cold (a
+-- sequential scan), 97 ms warm. With those columns carried in the indexes the lists
+-- already walk (INCLUDE: payload, not keys, so the order stays the lists'), both are
+-- index-only scans: 2.2 ms and 5.5 ms. An import writes the same entries, a few bytes
+-- wider.
+drop index companies_created_idx;
+create index companies_created_idx on companies (created_at, id) include (is_duplicate, is_active);
+drop index companies_segment_created_idx;
+create index companies_segment_created_idx on companies (segment_id, created_at, id)
+	include (status, is_duplicate, is_active);
+drop index contacts_created_idx;
+create index contacts_created_idx on contacts (created_at, id) include (is_duplicate, is_active);
+drop index contacts_segment_created_idx;
+create index contacts_segment_created_idx on contacts (segment_id, created_at, id)
+	include (status, is_duplicate, is_active);
 
 -- contacts.segment_id → segments: implied. The composite key (company_id, segment_id)
 -- → companies (id, segment_id) holds for every row (both columns are NOT NULL), and
