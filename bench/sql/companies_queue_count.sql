@@ -1,1 +1,1 @@
-SELECT count(*) FROM (SELECT 1 FROM companies c JOIN segments s ON s.id = c.segment_id JOIN users u ON u.id = c.created_by WHERE true AND c.status = :cstatus AND NOT c.is_duplicate AND c.is_active LIMIT :cap) t;
+SELECT count(*) FROM (SELECT 1 FROM companies c WHERE true AND c.status = :cstatus AND NOT c.is_duplicate AND c.is_active LIMIT :cap) t;

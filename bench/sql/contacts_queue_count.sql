@@ -1,1 +1,1 @@
-SELECT count(*) FROM (SELECT 1 FROM contacts k WHERE true AND k.status = :status AND NOT k.is_duplicate AND k.is_active LIMIT :cap) t;
+SELECT count(*) FROM (SELECT 1 FROM contacts k WHERE true AND k.status = :kstatus AND NOT k.is_duplicate AND k.is_active LIMIT :cap) t;
