@@ -362,9 +362,9 @@ dedup_progress(struct dedup_pass *p, const char *phase)
  * After a batch of writes: while other sessions are at work (the pages'), the
  * pass sleeps as long as the batch took. A cold run's writes fill the small
  * shared buffers with dirty pages, and a page's backend that needs a buffer
- * then has to write one out itself, WAL flush included: at 100x the list's
- * p99 went from 37 to 83 ms unpaced, 34 to 49 ms paced (bench/RESULTS.md).
- * With nobody else at work the pass does not wait at all.
+ * then has to write one out itself, WAL flush included (at 100x the list's
+ * p99 during a cold run: 2.2x its quiet figure unpaced, 1.5-1.9x paced;
+ * bench/RESULTS.md). With nobody else at work the pass does not wait.
  */
 static void
 dedup_give_way(struct dedup_pass *p, long long batch_ms)
