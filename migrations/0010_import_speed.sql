@@ -264,22 +264,25 @@ begin
 end
 $$;
 
--- Creator and batch changed by an UPDATE (the application never does; scripts might).
-create function companies_check_changed_refs() returns trigger
+-- Creator and batch changed by an UPDATE (the application never does; scripts might),
+-- for companies and contacts alike: the constraint names are the table's own.
+create function check_changed_creator_and_batch() returns trigger
 language plpgsql as $$
 begin
 	if new.created_by is distinct from old.created_by then
 		perform 1 from users where id = new.created_by for key share;
 		if not found then
-			perform raise_missing_reference('companies', 'companies_created_by_fkey',
+			perform raise_missing_reference(tg_table_name,
+							tg_table_name || '_created_by_fkey',
 							'created_by', new.created_by::text, 'users');
 		end if;
 	end if;
 	if new.batch_id is not null and new.batch_id is distinct from old.batch_id then
 		perform 1 from upload_batches where id = new.batch_id for key share;
 		if not found then
-			perform raise_missing_reference('companies', 'companies_batch_id_fkey',
-							'batch_id', new.batch_id::text, 'upload_batches');
+			perform raise_missing_reference(tg_table_name,
+							tg_table_name || '_batch_id_fkey', 'batch_id',
+							new.batch_id::text, 'upload_batches');
 		end if;
 	end if;
 	return new;
@@ -288,7 +291,7 @@ $$;
 create trigger companies_refs_update before update on companies
 	for each row when (old.created_by is distinct from new.created_by
 			   or old.batch_id is distinct from new.batch_id)
-	execute function companies_check_changed_refs();
+	execute function check_changed_creator_and_batch();
 
 -- ---------------------------------------------------------------- contacts
 
@@ -428,27 +431,7 @@ create trigger contacts_check_new_rows after insert on contacts
 	referencing new table as new_contacts
 	for each statement execute function contacts_check_new_rows();
 
-create function contacts_check_changed_refs() returns trigger
-language plpgsql as $$
-begin
-	if new.created_by is distinct from old.created_by then
-		perform 1 from users where id = new.created_by for key share;
-		if not found then
-			perform raise_missing_reference('contacts', 'contacts_created_by_fkey',
-							'created_by', new.created_by::text, 'users');
-		end if;
-	end if;
-	if new.batch_id is not null and new.batch_id is distinct from old.batch_id then
-		perform 1 from upload_batches where id = new.batch_id for key share;
-		if not found then
-			perform raise_missing_reference('contacts', 'contacts_batch_id_fkey',
-							'batch_id', new.batch_id::text, 'upload_batches');
-		end if;
-	end if;
-	return new;
-end
-$$;
 create trigger contacts_refs_update before update on contacts
 	for each row when (old.created_by is distinct from new.created_by
 			   or old.batch_id is distinct from new.batch_id)
-	execute function contacts_check_changed_refs();
+	execute function check_changed_creator_and_batch();

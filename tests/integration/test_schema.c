@@ -596,6 +596,14 @@ test_references_checked_per_statement(void **state)
 			 unknown_creator);
 	const char *fine[] = {approved, approved, f.seg1, f.user};
 	exec_ok(contact_sql, 4, fine);
+	expect_violation(SQLSTATE_FOREIGN_KEY, "contacts_created_by_fkey",
+			 "UPDATE contacts SET created_by = $1 WHERE last_name = 'Contact 1'", 1,
+			 moved);
+	expect_violation(SQLSTATE_FOREIGN_KEY, "contacts_batch_id_fkey",
+			 "UPDATE contacts SET batch_id = $1 WHERE last_name = 'Contact 1'", 1,
+			 moved);
+	expect_violation(SQLSTATE_FOREIGN_KEY, "companies_batch_id_fkey",
+			 "UPDATE companies SET batch_id = $1 WHERE name = 'Ref Co 1'", 1, moved);
 	/* One row, segment left to the database (as the forms do): an unknown company. */
 	const char *one[] = {nobody, f.user};
 	expect_violation(SQLSTATE_FOREIGN_KEY, "contacts_company_segment_fkey",
