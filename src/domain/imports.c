@@ -683,6 +683,15 @@ run_begin(struct imports_run *r)
 	buf sql = BUF_INIT;
 	int rc;
 
+	/*
+	 * In memory, not on disk: the contact import's look-up sorts every company
+	 * (100,000 at 100×: 0.4 s more as an external sort), a correction's INSERT
+	 * sorts the staged rows into file order, and the tables' statement
+	 * triggers (0010) keep every new row of the statement in a transition
+	 * table.
+	 */
+	if (run_sql(r, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL) != 0)
+		return -1;
 	r->spec_ctx = r->spec->open(r->db);
 	if (!r->spec_ctx)
 		return run_db_fail(r, "loading the lookups failed", db_error_message(r->db));
@@ -709,13 +718,6 @@ run_begin(struct imports_run *r)
 		   r->spec->stage_columns);
 	rc = run_sql(r, sql.data, 0, NULL, NULL);
 	buf_free(&sql);
-	/*
-	 * In memory, not on disk: a correction's INSERT sorts the staged rows into
-	 * file order, and the tables' statement triggers (0010) keep every new row
-	 * of the statement in a transition table.
-	 */
-	if (rc == 0)
-		rc = run_sql(r, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL);
 	if (rc == 0)
 		rc = run_sql(r, SQL_ERRS_TABLE, 0, NULL, NULL);
 	if (rc == 0 && r->correcting)
