@@ -47,11 +47,13 @@ $$;
 -- companies_dedup_key_idx (segment_id, lower(name), website_host, created_at, id): the
 -- duplicate job never reads it (it scans the table once and sorts, dedup.c), nor does the
 -- contact import (it loads the companies once and matches in memory). Its only reader
--- was the contact form's company picker, "approved companies by name": an index of the
--- approved ones alone serves it, and costs an import nothing, since imported companies
--- are pending.
+-- was the contact form's company picker, "approved companies by name", in one segment
+-- (the contact's panel) or in all (a new contact): indexes of the approved ones alone
+-- serve both, and cost an import nothing, since imported companies are pending.
 drop index companies_dedup_key_idx;
 create index companies_approved_name_idx on companies (lower(name), id)
+	where status = 'approved' and is_active;
+create index companies_approved_segment_name_idx on companies (segment_id, lower(name), id)
 	where status = 'approved' and is_active;
 
 -- The approval queues' partial indexes, narrowed to what the queues show: pending
