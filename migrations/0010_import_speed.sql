@@ -126,6 +126,39 @@ begin
 end
 $$;
 
+-- What a foreign key does for the rows of table ref whose ids are given: locks them FOR
+-- KEY SHARE, and raises raise_missing_reference's error for the first one missing.
+create function require_references(tbl text, con text, col text, ref text, ids uuid[])
+returns void
+language plpgsql as $$
+declare
+	missing uuid;
+begin
+	execute format('select 1 from %I where id = any ($1) for key share', ref) using ids;
+	execute format('select x from unnest($1) x where not exists (select 1 from %I r '
+		       'where r.id = x) limit 1', ref)
+		into missing using ids;
+	if missing is not null then
+		perform raise_missing_reference(tbl, con, col, missing::text, ref);
+	end if;
+end
+$$;
+
+-- A contact's company is pending or rejected (SPEC §2): the message says which.
+create function raise_company_not_approved(company_name text, company_status text)
+returns void
+language plpgsql as $$
+begin
+	if company_status = 'pending' then
+		raise exception 'The company “%” is still pending approval: contacts can be'
+			' added once it is approved.', company_name
+			using errcode = 'SP003', table = 'contacts', column = 'company_id';
+	end if;
+	raise exception 'The company “%” was rejected and cannot have contacts.', company_name
+		using errcode = 'SP003', table = 'contacts', column = 'company_id';
+end
+$$;
+
 -- The referenced side of those keys: a row still referenced cannot be deleted. The
 -- trigger's arguments are triples (referencing table, column, constraint name).
 create function refuse_referenced_delete() returns trigger
@@ -213,28 +246,12 @@ begin
 	       array_agg(distinct batch_id) filter (where batch_id is not null)
 		into segs, creators, batches
 		from new_companies;
-	perform 1 from segments where id = any (segs) for key share;
-	perform 1 from users where id = any (creators) for key share;
-	perform 1 from upload_batches where id = any (batches) for key share;
-
-	select x into bad from unnest(segs) x
-		where not exists (select 1 from segments s where s.id = x) limit 1;
-	if found then
-		perform raise_missing_reference('companies', 'companies_segment_id_fkey',
-						'segment_id', bad::text, 'segments');
-	end if;
-	select x into bad from unnest(creators) x
-		where not exists (select 1 from users u where u.id = x) limit 1;
-	if found then
-		perform raise_missing_reference('companies', 'companies_created_by_fkey',
-						'created_by', bad::text, 'users');
-	end if;
-	select x into bad from unnest(batches) x
-		where not exists (select 1 from upload_batches b where b.id = x) limit 1;
-	if found then
-		perform raise_missing_reference('companies', 'companies_batch_id_fkey',
-						'batch_id', bad::text, 'upload_batches');
-	end if;
+	perform require_references('companies', 'companies_segment_id_fkey', 'segment_id',
+				   'segments', segs);
+	perform require_references('companies', 'companies_created_by_fkey', 'created_by',
+				   'users', creators);
+	perform require_references('companies', 'companies_batch_id_fkey', 'batch_id',
+				   'upload_batches', batches);
 
 	select id into bad from segments where id = any (segs) and status = 'archived' limit 1;
 	if found then
@@ -272,20 +289,12 @@ create function check_changed_creator_and_batch() returns trigger
 language plpgsql as $$
 begin
 	if new.created_by is distinct from old.created_by then
-		perform 1 from users where id = new.created_by for key share;
-		if not found then
-			perform raise_missing_reference(tg_table_name,
-							tg_table_name || '_created_by_fkey',
-							'created_by', new.created_by::text, 'users');
-		end if;
+		perform require_references(tg_table_name, tg_table_name || '_created_by_fkey',
+					   'created_by', 'users', array[new.created_by]);
 	end if;
 	if new.batch_id is not null and new.batch_id is distinct from old.batch_id then
-		perform 1 from upload_batches where id = new.batch_id for key share;
-		if not found then
-			perform raise_missing_reference(tg_table_name,
-							tg_table_name || '_batch_id_fkey', 'batch_id',
-							new.batch_id::text, 'upload_batches');
-		end if;
+		perform require_references(tg_table_name, tg_table_name || '_batch_id_fkey',
+					   'batch_id', 'upload_batches', array[new.batch_id]);
 	end if;
 	return new;
 end
@@ -337,13 +346,7 @@ begin
 	end if;
 	if (tg_op = 'INSERT' or old.company_id is distinct from new.company_id)
 	   and c_status <> 'approved' then
-		if c_status = 'pending' then
-			raise exception 'The company “%” is still pending approval: contacts can be'
-				' added once it is approved.', c_name
-				using errcode = 'SP003', table = 'contacts', column = 'company_id';
-		end if;
-		raise exception 'The company “%” was rejected and cannot have contacts.', c_name
-			using errcode = 'SP003', table = 'contacts', column = 'company_id';
+		perform raise_company_not_approved(c_name, c_status);
 	end if;
 	if new.segment_id is null then
 		new.segment_id := c_segment;
@@ -383,26 +386,12 @@ begin
 	       array_agg(distinct batch_id) filter (where batch_id is not null)
 		into cos, segs, creators, batches
 		from p;
-	perform 1 from companies where id = any (cos) for key share;
-	perform 1 from users where id = any (creators) for key share;
-	perform 1 from upload_batches where id = any (batches) for key share;
-
-	select x into bad from unnest(cos) x
-		where not exists (select 1 from companies c where c.id = x) limit 1;
-	if found then
-		perform raise_missing_reference('contacts', 'contacts_company_segment_fkey',
-						'company_id', bad::text, 'companies');
-	end if;
+	perform require_references('contacts', 'contacts_company_segment_fkey', 'company_id',
+				   'companies', cos);
 	select name, status into c_name, c_status from companies
 		where id = any (cos) and status <> 'approved' limit 1;
 	if found then
-		if c_status = 'pending' then
-			raise exception 'The company “%” is still pending approval: contacts can be'
-				' added once it is approved.', c_name
-				using errcode = 'SP003', table = 'contacts', column = 'company_id';
-		end if;
-		raise exception 'The company “%” was rejected and cannot have contacts.', c_name
-			using errcode = 'SP003', table = 'contacts', column = 'company_id';
+		perform raise_company_not_approved(c_name, c_status);
 	end if;
 	select x.company_id, c.segment_id, x.segment_id into bad, c_segment, n_segment
 		from unnest(cos, segs) x (company_id, segment_id)
@@ -414,18 +403,10 @@ begin
 			      detail = format('company %s is in segment %s, not %s', bad, c_segment,
 					      n_segment);
 	end if;
-	select x into bad from unnest(creators) x
-		where not exists (select 1 from users u where u.id = x) limit 1;
-	if found then
-		perform raise_missing_reference('contacts', 'contacts_created_by_fkey',
-						'created_by', bad::text, 'users');
-	end if;
-	select x into bad from unnest(batches) x
-		where not exists (select 1 from upload_batches b where b.id = x) limit 1;
-	if found then
-		perform raise_missing_reference('contacts', 'contacts_batch_id_fkey', 'batch_id',
-						bad::text, 'upload_batches');
-	end if;
+	perform require_references('contacts', 'contacts_created_by_fkey', 'created_by', 'users',
+				   creators);
+	perform require_references('contacts', 'contacts_batch_id_fkey', 'batch_id',
+				   'upload_batches', batches);
 	return null;
 end
 $$;
