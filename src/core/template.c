@@ -163,7 +163,7 @@ static void render_text(struct render *r, const char *s, size_t len);
 static void render_value(struct render *r, const json_t *v, bool escape);
 static void render_partial(struct render *r, const struct node *n, const struct ctx *c);
 static void render_indent(struct render *r);
-static json_t *lookup(const struct ctx *c, const struct node *n);
+static json_t *lookup(struct render *r, const struct ctx *c, const struct node *n);
 static bool is_falsy(const json_t *v);
 
 static int load_dir(tmpl_set *s, const char *dir, const char *rel, int depth, char *err,
@@ -688,15 +688,20 @@ render_list(struct render *r, const struct nodelist *l, const struct ctx *c)
 			break;
 		case NODE_VAR:
 		case NODE_RAW:
-			render_value(r, lookup(c, n), n->kind == NODE_VAR);
+			render_value(r, lookup(r, c, n), n->kind == NODE_VAR);
 			break;
 		case NODE_SECTION:
-			v = lookup(c, n);
+			v = lookup(r, c, n);
 			if (is_falsy(v))
 				break;
 			inner.up = c;
 			if (json_is_array(v)) {
+				/* An item is a step even when the body is empty. */
 				for (k = 0; k < json_array_size(v) && !r->failed; k++) {
+					if (++r->steps > RENDER_STEPS_MAX) {
+						r->failed = 1;
+						return;
+					}
 					inner.v = json_array_get(v, k);
 					render_list(r, &n->body, &inner);
 				}
@@ -706,7 +711,7 @@ render_list(struct render *r, const struct nodelist *l, const struct ctx *c)
 			}
 			break;
 		case NODE_INVERTED:
-			if (is_falsy(lookup(c, n)))
+			if (is_falsy(lookup(r, c, n)))
 				render_list(r, &n->body, c);
 			break;
 		case NODE_PARTIAL:
@@ -733,9 +738,18 @@ render_text(struct render *r, const char *s, size_t len)
 		buf_append(r->out, s, len);
 		return;
 	}
-	for (i = 0; i + 1 < len; i++) {
+	/*
+	 * Nested standalone partials can make the indent megabytes long, and a
+	 * text of many lines repeats it per line: the output limit is checked
+	 * per line here, not only per node.
+	 */
+	for (i = 0; i + 1 < len && !r->failed; i++) {
 		if (s[i] != '\n')
 			continue;
+		if (r->out->len > RENDER_OUTPUT_MAX) {
+			r->failed = 1;
+			return;
+		}
 		buf_append(r->out, s + start, i + 1 - start);
 		render_indent(r);
 		start = i + 1;
@@ -812,14 +826,21 @@ render_partial(struct render *r, const struct node *n, const struct ctx *c)
  * "b" when the inner "a" has none.
  */
 static json_t *
-lookup(const struct ctx *c, const struct node *n)
+lookup(struct render *r, const struct ctx *c, const struct node *n)
 {
 	json_t *v = NULL;
 	size_t i;
 
 	if (!n->nkeys)
 		return c->v;
+	/*
+	 * Each context searched counts as a step: a partial recursing inside
+	 * a section stacks a context a level, and a name found only at the
+	 * root (or nowhere) would otherwise cost the whole stack on every
+	 * visit, a hundred times the work the step limit allows for.
+	 */
 	for (; c; c = c->up) {
+		r->steps++;
 		if (json_is_object(c->v) && (v = json_object_get(c->v, n->keys[0])))
 			break;
 	}

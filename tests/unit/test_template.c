@@ -463,6 +463,49 @@ test_runaway_rendering_stops(void **state)
 			 NULL, 0),
 	    0);
 	assert_int_equal(tmpl_render(s, "nest", ctx, &out), -1);
+	json_decref(ctx);
+	/*
+	 * Found by the fuzzer in CI (a 12 s timeout): a partial recursing in a
+	 * section stacks a context a level, and a name found only at the root
+	 * was searched through all of them on every visit. Each context
+	 * searched is a step now, so the rendering stops far sooner: a dot per
+	 * visit, not the ten million steps' worth of dots it got before.
+	 */
+	ctx = json_pack("{s:[i,i]}", "a", 1, 2);
+	out.len = 0;
+	assert_int_equal(tmpl_set_add(s, "deep", "{{#a}}.{{nope}}{{>deep}}{{/a}}", NULL, 0), 0);
+	assert_int_equal(tmpl_render(s, "deep", ctx, &out), -1);
+	assert_true(out.len < 500000);
+	json_decref(ctx);
+	/* Sections with empty bodies nested over a long list: each item is a step. */
+	ctx = json_object();
+	json_object_set_new(ctx, "a", json_array());
+	for (int i = 0; i < 30000; i++)
+		json_array_append_new(json_object_get(ctx, "a"), json_integer(i));
+	assert_int_equal(tmpl_set_add(s, "empty", "{{#a}}{{#a}}{{/a}}{{/a}}", NULL, 0), 0);
+	assert_int_equal(tmpl_render(s, "empty", ctx, &out), -1);
+	json_decref(ctx);
+	/*
+	 * Found by fuzzing after that: a standalone partial indented by 2,000
+	 * spaces, a hundred deep, makes a 200 KB indent, repeated on each of
+	 * ten thousand lines (2 GB) before the next node's check.
+	 */
+	{
+		buf src = BUF_INIT;
+
+		for (int i = 0; i < 2000; i++)
+			buf_putc(&src, ' ');
+		buf_puts(&src, "{{>wide}}\n");
+		for (int i = 0; i < 10000; i++)
+			buf_puts(&src, "x\n");
+		buf_putc(&src, '\0');
+		assert_int_equal(tmpl_set_add(s, "wide", src.data, NULL, 0), 0);
+		out.len = 0;
+		assert_int_equal(tmpl_render(s, "wide", NULL, &out), -1);
+		assert_true(out.len <= (64u << 20) + (1u << 20));
+		buf_free(&src);
+	}
+	ctx = json_pack("{s:[i,i,i,i,i,i,i,i,i,i]}", "a", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
 	/* an ordinary rendering is untouched by the limits */
 	out.len = 0;
 	assert_int_equal(tmpl_set_add(s, "ok", "{{#a}}{{.}}{{/a}}", NULL, 0), 0);
