@@ -22,71 +22,59 @@
 #define HOME_XSTR(x) HOME_STR(x)
 #define HOME_CAP1 "10001" /* HOME_COUNT_CAP + 1: one more tells the count was capped */
 
-/* The companies a researcher's contact research waits on: approved, shown, no contact yet. */
-#define HOME_NEEDS_CONTACTS                                                                        \
+#define HOME_ROWS_SQL HOME_XSTR(HOME_ROWS)
+
+/*
+ * The companies a researcher's contact research waits on: approved, shown,
+ * no shown contact yet. The approved, shown companies of a segment have a
+ * partial index in creation order; whether one has a contact comes from the
+ * stored counts (migrations/0012), a small table read from memory, not from
+ * the contacts. One scan per segment serves the count (capped) and the list.
+ */
+#define HOME_AWAITING                                                                              \
 	"c.status = 'approved' AND c.is_active AND NOT c.is_duplicate AND NOT EXISTS (SELECT 1 "   \
-	"FROM contacts k WHERE k.company_id = c.id AND k.is_active AND NOT k.is_duplicate)"
+	"FROM company_contact_counts k WHERE k.company_id = c.id HAVING sum(k.n) > 0)"
 
+/* A company's shown contacts, from the stored counts. */
 #define HOME_CONTACT_COUNT                                                                         \
-	"(SELECT count(*) FROM contacts k WHERE k.company_id = c.id AND k.is_active AND NOT "      \
-	"k.is_duplicate)"
+	"(SELECT coalesce(sum(k.n), 0) FROM company_contact_counts k WHERE k.company_id = c.id)"
 
-DB_STMT(
-    stmt_workbench,
-    "WITH mine AS (SELECT a.entity_id AS segment_id, r.name AS role, a.created_at FROM "
-    "assignments a LEFT JOIN roles r ON r.id = a.role_id WHERE a.assigned_to = $1 AND "
-    "a.is_active AND a.entity_type = 'segment'), "
-    "assigned AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, " HOME_CONTACT_COUNT
-    " AS contacts, true AS assigned, a.created_at AS since FROM assignments a JOIN companies c "
-    "ON c.id = a.entity_id JOIN segments s ON s.id = c.segment_id WHERE a.assigned_to = $1 AND "
-    "a.is_active AND a.entity_type = 'company' AND c.is_active ORDER BY a.created_at DESC "
-    "LIMIT " HOME_XSTR(
-	HOME_ROWS) "), "
-		   "waiting AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, "
-		   "0::bigint AS "
-		   "contacts, false AS assigned, c.status_changed_at AS since FROM mine m JOIN "
-		   "segments s ON "
-		   "s.id = m.segment_id CROSS JOIN LATERAL (SELECT c.* FROM companies c WHERE "
-		   "c.segment_id = "
-		   "m.segment_id AND " HOME_NEEDS_CONTACTS
-		   " AND c.id NOT IN (SELECT id FROM assigned) ORDER "
-		   "BY c.created_at, c.id LIMIT " HOME_XSTR(
-		       HOME_ROWS) ") c) "
-				  "SELECT json_build_object("
-				  "'segments', coalesce((SELECT json_agg(json_build_object('id', "
-				  "s.id, 'name', s.name, "
-				  "'role', m.role, 'archived', s.status = 'archived', 'approved', "
-				  "(SELECT count(*) FROM "
-				  "companies c WHERE c.segment_id = s.id AND c.status = 'approved' "
-				  "AND c.is_active AND NOT "
-				  "c.is_duplicate), 'awaiting', (SELECT count(*) FROM (SELECT 1 "
-				  "FROM companies c WHERE "
-				  "c.segment_id = s.id AND " HOME_NEEDS_CONTACTS " LIMIT " HOME_CAP1
-				  ") w)) ORDER BY "
-				  "lower(s.name), s.id) FROM mine m JOIN segments s ON s.id = "
-				  "m.segment_id), '[]'), "
-				  "'companies', coalesce((SELECT json_agg(json_build_object('id', "
-				  "x.id, 'name', x.name, "
-				  "'segment', x.segment, 'segment_id', x.segment_id, 'contacts', "
-				  "x.contacts, 'assigned', "
-				  "x.assigned) ORDER BY x.assigned DESC, x.since, x.id) FROM "
-				  "(SELECT * FROM assigned UNION "
-				  "ALL (SELECT * FROM waiting ORDER BY since, id LIMIT " HOME_XSTR(
-				      HOME_ROWS) ")) x), '[]'), "
-						 "'uploads', coalesce((SELECT "
-						 "json_agg(json_build_object('id', b.id, "
-						 "'file_name', "
-						 "b.file_name, 'entity_type', b.entity_type, "
-						 "'status', b.status, 'total_rows', "
-						 "b.total_rows, 'valid_rows', b.valid_rows, "
-						 "'invalid_rows', b.invalid_rows, 'failed_left', "
-						 "(SELECT count(*) FROM upload_rows ur WHERE "
-						 "ur.batch_id = b.id AND ur.status = 'failed'), "
-						 "'created_text', to_char(b.created_at, 'FMDD Mon "
-						 "YYYY, HH24:MI')) ORDER BY b.created_at "
-						 "DESC, b.id DESC) FROM (SELECT * FROM "
-						 "upload_batches WHERE uploader_id = $1 ORDER BY "
-						 "created_at DESC, id DESC LIMIT 10) b), '[]'))");
+/* clang-format off */
+DB_STMT(stmt_workbench,
+	"WITH mine AS (SELECT a.entity_id AS segment_id, r.name AS role, a.created_at FROM "
+	"assignments a LEFT JOIN roles r ON r.id = a.role_id WHERE a.assigned_to = $1 AND "
+	"a.is_active AND a.entity_type = 'segment'), "
+	"awaiting AS MATERIALIZED (SELECT m.segment_id, w.id, w.created_at FROM mine m CROSS JOIN "
+	"LATERAL (SELECT c.id, c.created_at FROM companies c WHERE c.segment_id = m.segment_id AND "
+	HOME_AWAITING " ORDER BY c.created_at, c.id LIMIT " HOME_CAP1 ") w), "
+	"assigned AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, "
+	HOME_CONTACT_COUNT " AS contacts, true AS assigned, a.created_at AS since "
+	"FROM assignments a JOIN companies c ON c.id = a.entity_id JOIN segments s ON s.id = "
+	"c.segment_id WHERE a.assigned_to = $1 AND a.is_active AND a.entity_type = 'company' "
+	"AND c.is_active ORDER BY a.created_at DESC LIMIT " HOME_ROWS_SQL "), "
+	"waiting AS (SELECT c.id, c.name, s.name AS segment, s.id AS segment_id, 0::bigint AS "
+	"contacts, false AS assigned, c.status_changed_at AS since FROM mine m JOIN segments s ON "
+	"s.id = m.segment_id CROSS JOIN LATERAL (SELECT w.id FROM awaiting w WHERE w.segment_id = "
+	"m.segment_id AND w.id NOT IN (SELECT id FROM assigned) ORDER BY w.created_at, w.id "
+	"LIMIT " HOME_ROWS_SQL ") w JOIN companies c ON c.id = w.id) "
+	"SELECT json_build_object("
+	"'segments', coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, "
+	"'role', m.role, 'archived', s.status = 'archived', 'approved', cc.approved, 'awaiting', "
+	"(SELECT count(*) FROM awaiting w WHERE w.segment_id = s.id)) ORDER BY lower(s.name), "
+	"s.id) FROM mine m JOIN segments s ON s.id = m.segment_id " SEGMENTS_COMPANY_COUNTS "), "
+	"'[]'), "
+	"'companies', coalesce((SELECT json_agg(json_build_object('id', x.id, 'name', x.name, "
+	"'segment', x.segment, 'segment_id', x.segment_id, 'contacts', x.contacts, 'assigned', "
+	"x.assigned) ORDER BY x.assigned DESC, x.since, x.id) FROM (SELECT * FROM assigned UNION "
+	"ALL (SELECT * FROM waiting ORDER BY since, id LIMIT " HOME_ROWS_SQL ")) x), '[]'), "
+	"'uploads', coalesce((SELECT json_agg(json_build_object('id', b.id, 'file_name', "
+	"b.file_name, 'entity_type', b.entity_type, 'status', b.status, 'total_rows', "
+	"b.total_rows, 'valid_rows', b.valid_rows, 'invalid_rows', b.invalid_rows, 'failed_left', "
+	"(SELECT count(*) FROM upload_rows ur WHERE ur.batch_id = b.id AND ur.status = 'failed'), "
+	"'created_text', to_char(b.created_at, 'FMDD Mon YYYY, HH24:MI')) ORDER BY b.created_at "
+	"DESC, b.id DESC) FROM (SELECT * FROM upload_batches WHERE uploader_id = $1 ORDER BY "
+	"created_at DESC, id DESC LIMIT 10) b), '[]'))");
+/* clang-format on */
 
 DB_STMT(
     stmt_queue_counts,
@@ -108,21 +96,19 @@ DB_STMT(
     "WHERE k.assigned_sdr_id = $1 AND k.status = 'assigned_to_sdr' AND k.is_active LIMIT " HOME_CAP1
     ") t))");
 
+/* clang-format off */
 DB_STMT(stmt_segments_progress,
 	"SELECT coalesce(json_agg(json_build_object('id', s.id, 'name', s.name, 'companies', "
 	"json_build_object('pending', cc.pending, 'approved', cc.approved, 'rejected', "
 	"cc.rejected, 'total', cc.pending + cc.approved + cc.rejected), 'contacts', "
 	"json_build_object('uploaded', kc.uploaded, 'approved', kc.approved, 'assigned_to_sdr', "
-	"kc.assigned, 'meeting_scheduled', kc.scheduled, 'total', kc.uploaded + kc.approved + "
-	"kc.assigned + kc.scheduled)) ORDER BY lower(s.name), s.id), '[]') "
-	"FROM segments s " SEGMENTS_COMPANY_COUNTS
-	"CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE k.status = 'uploaded') AS uploaded, "
-	"count(*) FILTER (WHERE k.status = 'approved') AS approved, count(*) FILTER (WHERE "
-	"k.status = 'assigned_to_sdr') AS assigned, count(*) FILTER (WHERE k.status = "
-	"'meeting_scheduled') AS scheduled FROM contacts k WHERE k.segment_id = s.id AND "
-	"k.is_active AND NOT k.is_duplicate) kc WHERE s.status = 'active' AND ($1::boolean OR "
-	"s.created_by = $2 OR EXISTS (SELECT 1 FROM assignments a WHERE a.entity_type = 'segment' "
-	"AND a.entity_id = s.id AND a.assigned_to = $2 AND a.is_active))");
+	"kc.assigned_to_sdr, 'meeting_scheduled', kc.meeting_scheduled, 'total', kc.uploaded + "
+	"kc.approved + kc.assigned_to_sdr + kc.meeting_scheduled)) ORDER BY lower(s.name), s.id), "
+	"'[]') FROM segments s " SEGMENTS_COMPANY_COUNTS SEGMENTS_CONTACT_COUNTS
+	"WHERE s.status = 'active' AND ($1::boolean OR s.created_by = $2 OR EXISTS (SELECT 1 FROM "
+	"assignments a WHERE a.entity_type = 'segment' AND a.entity_id = s.id AND a.assigned_to = "
+	"$2 AND a.is_active))");
+/* clang-format on */
 
 static json_t *home_capped(long long n);
 static void home_flags(json_t *o, const char *const *keys, size_t n);

@@ -29,13 +29,30 @@
  * The companies of segment s by status, as columns cc.pending, cc.approved,
  * cc.rejected: what the companies list shows by default (active, not flagged
  * as duplicates), so a segment's numbers and the list its link opens agree.
+ * Read from the stored counts (migrations/0012), not counted per request: its
+ * rows are differences until compacted, and a count is their sum.
  * A SQL fragment for "FROM segments s " + this.
  */
 #define SEGMENTS_COMPANY_COUNTS                                                                    \
-	"CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE c.status = 'pending') AS pending, "     \
-	"count(*) FILTER (WHERE c.status = 'approved') AS approved, "                              \
-	"count(*) FILTER (WHERE c.status = 'rejected') AS rejected FROM companies c "              \
-	"WHERE c.segment_id = s.id AND c.is_active AND NOT c.is_duplicate) cc "
+	"CROSS JOIN LATERAL (SELECT "                                                              \
+	"coalesce(sum(n) FILTER (WHERE status = 'pending'), 0)::bigint AS pending, "               \
+	"coalesce(sum(n) FILTER (WHERE status = 'approved'), 0)::bigint AS approved, "             \
+	"coalesce(sum(n) FILTER (WHERE status = 'rejected'), 0)::bigint AS rejected "              \
+	"FROM segment_counts WHERE segment_id = s.id AND entity = 'company') cc "
+
+/*
+ * The same for the contacts of segment s: kc.uploaded, kc.approved,
+ * kc.assigned_to_sdr, kc.meeting_scheduled.
+ */
+#define SEGMENTS_CONTACT_COUNTS                                                                    \
+	"CROSS JOIN LATERAL (SELECT "                                                              \
+	"coalesce(sum(n) FILTER (WHERE status = 'uploaded'), 0)::bigint AS uploaded, "             \
+	"coalesce(sum(n) FILTER (WHERE status = 'approved'), 0)::bigint AS approved, "             \
+	"coalesce(sum(n) FILTER (WHERE status = 'assigned_to_sdr'), 0)::bigint AS "                \
+	"assigned_to_sdr, "                                                                        \
+	"coalesce(sum(n) FILTER (WHERE status = 'meeting_scheduled'), 0)::bigint AS "              \
+	"meeting_scheduled FROM segment_counts WHERE segment_id = s.id AND entity = 'contact') "   \
+	"kc "
 
 enum segments_result {
 	SEGMENTS_OK,

@@ -764,6 +764,53 @@ test_purge_sessions(void **state)
 	free(user);
 }
 
+/*
+ * counts.compact folds the stored counts' difference rows to one per count
+ * and changes no count (migrations/0012).
+ */
+static void
+test_compact_counts(void **state)
+{
+	char id[37];
+	char *user, *seg;
+
+	need_db();
+	user = q_text("INSERT INTO users (email, name) VALUES ($1, 'Jobs Test') RETURNING id", 1,
+		      "jobs-test-compact@example.com");
+	assert_non_null(user);
+	seg = q_text("INSERT INTO segments (name, created_by) VALUES ('Jobs compact segment', $1) "
+		     "RETURNING id",
+		     1, user);
+	assert_non_null(seg);
+	/* Five statements: five difference rows for the same count. */
+	for (int i = 0; i < 5; i++)
+		q_ok("INSERT INTO companies (name, segment_id, created_by) VALUES ('Compact Co', "
+		     "$1, "
+		     "(SELECT created_by FROM segments WHERE id = $1))",
+		     1, seg);
+	assert_int_equal(
+	    q_long("SELECT count(*) FROM segment_counts WHERE segment_id = $1", 1, seg), 5);
+
+	assert_int_equal(jobs_start(conninfo, 1, LEASE), 0);
+	enqueue(HOUSEKEEPING_COMPACT_KIND, NULL, id);
+	assert_true(wait_state(id, "done", BOUND));
+	jobs_stop(10);
+
+	assert_int_equal(
+	    q_long("SELECT count(*) FROM segment_counts WHERE segment_id = $1", 1, seg), 1);
+	assert_int_equal(q_long("SELECT n FROM segment_counts WHERE segment_id = $1", 1, seg), 5);
+	assert_true(q_long("SELECT (result->>'count_rows_folded')::int FROM jobs WHERE id = $1", 1,
+			   id) >= 4);
+	assert_int_equal(q_long("SELECT count(*) FROM counts_differences()", 0), 0);
+
+	q_ok("DELETE FROM jobs WHERE id = $1", 1, id);
+	q_ok("DELETE FROM companies WHERE segment_id = $1", 1, seg);
+	q_ok("DELETE FROM segments WHERE id = $1", 1, seg);
+	q_ok("DELETE FROM users WHERE id = $1", 1, user);
+	free(seg);
+	free(user);
+}
+
 /* ------------------------------------------------------------------ fixtures */
 
 static int
@@ -786,6 +833,7 @@ group_setup(void **state)
 		return -1;
 	/* The hourly purge must not run on its own in the middle of the tests. */
 	jobs_schedule(HOUSEKEEPING_PURGE_KIND, "off");
+	jobs_schedule(HOUSEKEEPING_COMPACT_KIND, "off");
 	q_ok("DROP TABLE IF EXISTS test_jobs_rows", 0);
 	q_ok("CREATE TABLE test_jobs_rows (job_id uuid NOT NULL, "
 	     "attempt integer NOT NULL, what text NOT NULL)",
@@ -849,6 +897,7 @@ main(void)
 					    test_teardown),
 	    cmocka_unit_test_setup_teardown(test_scheduler_queues_once, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_purge_sessions, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_compact_counts, test_setup, test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -978,6 +978,149 @@ test_roles_and_default_grants(void **state)
 			 0);
 }
 
+/* ---------------------------------------------------------------- stored counts */
+
+/* The stored counts (0012) agree with a recount of the whole database. */
+static void
+counts_agree(const char *after)
+{
+	char first[512];
+	long n = query_long("SELECT count(*) FROM counts_differences()", 0, NULL);
+
+	if (n == 0)
+		return;
+	query_one(first, sizeof first,
+		  "SELECT concat_ws(' ', what, key, 'stored', stored, 'counted', counted) FROM "
+		  "counts_differences() LIMIT 1",
+		  0, NULL);
+	fail_msg("after %s, %ld stored counts differ from a recount, e.g. %s", after, n, first);
+}
+
+/* One stored count: the sum of a segment's difference rows for entity and status. */
+static long
+stored_count(const char *segment, const char *entity, const char *status)
+{
+	const char *p[] = {segment, entity, status};
+	return query_long("SELECT coalesce(sum(n), 0) FROM segment_counts WHERE segment_id = $1 "
+			  "AND entity = $2 AND status = $3",
+			  3, p);
+}
+
+/*
+ * The approved, shown companies of a segment with no shown contact, as the
+ * workbench counts them: from the stored contact counts.
+ */
+static long
+awaiting(const char *segment)
+{
+	const char *p[] = {segment};
+	return query_long(
+	    "SELECT count(*) FROM companies c WHERE c.segment_id = $1 AND c.status = "
+	    "'approved' AND c.is_active AND NOT c.is_duplicate AND NOT EXISTS (SELECT "
+	    "1 FROM company_contact_counts k WHERE k.company_id = c.id HAVING "
+	    "sum(k.n) > 0)",
+	    1, p);
+}
+
+/*
+ * Every kind of change the application and the jobs make to companies and
+ * contacts, many rows at once and one at a time, keeps the stored counts
+ * equal to a recount: imports, approvals, rejections, duplicate flags,
+ * deactivation, a company moving segment with its contacts, a contact
+ * moving company, deletes, and the hourly compaction.
+ */
+static void
+test_counts_follow_every_change(void **state)
+{
+	(void)state;
+	need_db();
+	struct fixture f;
+	make_fixture(&f);
+	counts_agree("the fixture");
+
+	/* An import: six pending companies in one statement. */
+	const char *imp[] = {f.seg1, f.user};
+	exec_ok(
+	    "INSERT INTO companies (name, segment_id, created_by, created_at) SELECT "
+	    "'Count Co ' || i, $1, $2, now() + i * interval '1 ms' FROM generate_series(1, 6) i",
+	    2, imp);
+	assert_int_equal(stored_count(f.seg1, "company", "pending"), 6);
+	counts_agree("the company import");
+
+	exec_ok("UPDATE companies SET status = 'approved' WHERE name IN ('Count Co 1', "
+		"'Count Co 2', 'Count Co 3', 'Count Co 4')",
+		0, NULL);
+	exec_ok("UPDATE companies SET status = 'rejected', rejection_reason = 'Too small' WHERE "
+		"name = 'Count Co 5'",
+		0, NULL);
+	assert_int_equal(stored_count(f.seg1, "company", "pending"), 1);
+	assert_int_equal(stored_count(f.seg1, "company", "approved"), 4);
+	assert_int_equal(stored_count(f.seg1, "company", "rejected"), 1);
+	assert_int_equal(awaiting(f.seg1), 4);
+	counts_agree("approvals");
+
+	/* A duplicate flag and a deactivation take a company out of every count. */
+	exec_ok("UPDATE companies SET is_duplicate = true, duplicate_of = (SELECT id FROM "
+		"companies WHERE name = 'Count Co 1') WHERE name = 'Count Co 4'",
+		0, NULL);
+	exec_ok("UPDATE companies SET is_active = false WHERE name = 'Count Co 6'", 0, NULL);
+	assert_int_equal(stored_count(f.seg1, "company", "approved"), 3);
+	assert_int_equal(stored_count(f.seg1, "company", "pending"), 0);
+	assert_int_equal(awaiting(f.seg1), 3);
+	counts_agree("a duplicate flag and a deactivation");
+
+	/* A contact import: three contacts for Count Co 1, one for Count Co 2. */
+	exec_ok(
+	    "INSERT INTO contacts (first_name, last_name, email, company_id, segment_id, "
+	    "created_by) SELECT 'Count', 'Contact ' || i, 'count' || i || '@schema-test.example', "
+	    "c.id, c.segment_id, c.created_by FROM generate_series(1, 4) i JOIN companies c ON "
+	    "c.name = CASE WHEN i = 4 THEN 'Count Co 2' ELSE 'Count Co 1' END",
+	    0, NULL);
+	assert_int_equal(stored_count(f.seg1, "contact", "uploaded"), 4);
+	assert_int_equal(awaiting(f.seg1), 1);
+	counts_agree("the contact import");
+
+	/* Approve one, deactivate one, flag one, and move Count Co 2's to Count Co 3. */
+	exec_ok("UPDATE contacts SET status = 'approved' WHERE last_name = 'Contact 1'", 0, NULL);
+	exec_ok("UPDATE contacts SET is_active = false WHERE last_name = 'Contact 2'", 0, NULL);
+	exec_ok("UPDATE contacts SET is_duplicate = true, duplicate_of = (SELECT id FROM contacts "
+		"WHERE last_name = 'Contact 1') WHERE last_name = 'Contact 3'",
+		0, NULL);
+	exec_ok("UPDATE contacts SET company_id = (SELECT id FROM companies WHERE name = 'Count Co "
+		"3') WHERE last_name = 'Contact 4'",
+		0, NULL);
+	assert_int_equal(stored_count(f.seg1, "contact", "uploaded"), 1);
+	assert_int_equal(stored_count(f.seg1, "contact", "approved"), 1);
+	/* Count Co 2 has none now, Count Co 3 one: still one company waits. */
+	assert_int_equal(awaiting(f.seg1), 1);
+	counts_agree("contact changes");
+
+	/* A company moves segment and takes its contacts along. */
+	exec_ok("UPDATE companies SET segment_id = $1 WHERE name = 'Count Co 1'", 1,
+		(const char *const[]){f.seg2});
+	assert_int_equal(stored_count(f.seg2, "company", "approved"), 1);
+	assert_int_equal(stored_count(f.seg2, "contact", "approved"), 1);
+	assert_int_equal(stored_count(f.seg1, "contact", "approved"), 0);
+	counts_agree("a company's move");
+
+	/* Deletes: a contact, then a company without contacts. */
+	exec_ok("DELETE FROM contacts WHERE last_name = 'Contact 4'", 0, NULL);
+	assert_int_equal(awaiting(f.seg1), 2);
+	exec_ok("DELETE FROM companies WHERE name = 'Count Co 5'", 0, NULL);
+	assert_int_equal(stored_count(f.seg1, "company", "rejected"), 0);
+	counts_agree("deletes");
+
+	/* Compaction folds the rows, one per key left, and changes no count. */
+	assert_true(query_long("SELECT counts_compact()", 0, NULL) > 0);
+	counts_agree("compaction");
+	assert_int_equal(query_long("SELECT count(*) FROM (SELECT 1 FROM segment_counts GROUP BY "
+				    "segment_id, entity, status HAVING count(*) > 1) x",
+				    0, NULL),
+			 0);
+	assert_int_equal(stored_count(f.seg1, "company", "approved"), 2);
+	assert_int_equal(stored_count(f.seg2, "company", "approved"), 1);
+}
+
 /* ---------------------------------------------------------------- main */
 
 #define SCHEMA_TEST(fn) cmocka_unit_test_setup_teardown(fn, begin_test, end_test)
@@ -1003,6 +1146,7 @@ main(void)
 	    SCHEMA_TEST(test_other_unique_keys),
 	    SCHEMA_TEST(test_updated_at_and_sessions),
 	    SCHEMA_TEST(test_roles_and_default_grants),
+	    SCHEMA_TEST(test_counts_follow_every_change),
 	};
 	return cmocka_run_group_tests_name("schema", tests, group_setup, group_teardown);
 }
