@@ -34,7 +34,7 @@ int tmpl_exists(const tmpl_set *s, const char *name);
 
 /*
  * Appends the rendering of template name with context ctx to out. -1 if name
- * is unknown, or if the rendering ran away (ten million nodes, or 64 MiB of
+ * is unknown, or if the rendering ran away (a million steps, or 64 MiB of
  * output: a template that multiplies itself) and out holds only its start.
  */
 int tmpl_render(const tmpl_set *s, const char *name, json_t *ctx, buf *out);
