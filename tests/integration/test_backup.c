@@ -93,9 +93,18 @@ teardown(void **state)
 static void
 test_backup_restores_every_row_and_the_audit_trail(void **state)
 {
-	static const char *const tables[] = {
-	    "users",	"user_roles",	  "segments",	"offerings",	     "companies",
-	    "contacts", "upload_batches", "audit_logs", "schema_migrations", "role_permissions"};
+	static const char *const tables[] = {"users",
+					     "user_roles",
+					     "segments",
+					     "offerings",
+					     "companies",
+					     "contacts",
+					     "upload_batches",
+					     "audit_logs",
+					     "schema_migrations",
+					     "role_permissions",
+					     "segment_counts",
+					     "company_contact_counts"};
 	char env[1024], marker[64];
 	const char *p[1] = {marker};
 	PGconn *a, *b;
