@@ -3,7 +3,8 @@
 -- item 2). At 100× the Segment Owner's and Marketing's home pages counted every
 -- company and every one of a million contacts per request (430 ms), and the
 -- researcher's workbench looked for contacts of each of its approved companies
--- (145 ms warm, over a second cold).
+-- (145 ms warm, over a second cold). Also the SDR's count of their contacts, read from
+-- its index alone.
 --
 -- Run inside a transaction by the migration runner (no BEGIN/COMMIT here).
 --
@@ -192,6 +193,17 @@ create trigger companies_counts_truncate after truncate on companies
 	for each statement execute function counts_truncate();
 create trigger contacts_counts_truncate after truncate on contacts
 	for each statement execute function counts_truncate();
+
+-- ---------------------------------------------------------------- an SDR's contacts
+
+-- The SDR's home counts their contacts still waiting for a meeting (capped at 10,000).
+-- By the SDR's index alone it read each contact's row for its status and flags
+-- (26 ms at 100× for an SDR of 10,000 contacts, bitmap-ANDed with the status index);
+-- with them in the index it is an index-only scan (3 ms). Imported contacts have no
+-- SDR, so an import never writes this partial index.
+drop index contacts_sdr_created_idx;
+create index contacts_sdr_created_idx on contacts (assigned_sdr_id, created_at, id)
+	include (status, is_active, is_duplicate) where assigned_sdr_id is not null;
 
 -- ---------------------------------------------------------------- what is there now
 
