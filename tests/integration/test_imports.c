@@ -1637,6 +1637,51 @@ test_contact_import(void **state)
 }
 
 /*
+ * One name, five companies in the segment: a row means the approved one that
+ * is neither flagged as a duplicate nor deactivated, the oldest of those —
+ * not the pending one, the flagged one or the deactivated one, however old.
+ */
+static void
+test_contact_import_prefers_the_shown_approved_company(void **state)
+{
+	char name[96], pending[37], flagged[37], inactive[37], oldest[37], newer[37], batch[37];
+	json_t *rows = json_array(), *b;
+	buf csv = BUF_INIT;
+	const char *p[2];
+	(void)state;
+
+	snprintf(name, sizeof name, "Twin Contacts %s", run_id);
+	itest_company(pending, name, seg_id, "pending", user_ids[UPLOADER]);
+	itest_company(flagged, name, seg_id, "approved", user_ids[UPLOADER]);
+	itest_company(inactive, name, seg_id, "approved", user_ids[UPLOADER]);
+	itest_company(oldest, name, seg_id, "approved", user_ids[UPLOADER]);
+	itest_company(newer, name, seg_id, "approved", user_ids[UPLOADER]);
+	p[0] = flagged;
+	p[1] = oldest;
+	sql_ok("UPDATE companies SET is_duplicate = true, duplicate_of = $2 WHERE id = $1", 2, p);
+	p[0] = inactive;
+	sql_ok("UPDATE companies SET is_active = false WHERE id = $1", 1, p);
+
+	upload_path = "/imports/contacts";
+	json_array_append_new(rows, strings("First Name", "Last Name", "Email", "Company Name",
+					    "Segment Name", NULL));
+	json_array_append_new(rows,
+			      strings("Tia", "Twin", "tia.twin@example.com", name, seg_name, NULL));
+	write_csv(&csv, rows, "\r\n");
+	b = import_file("twins.csv", csv.data, csv.len, batch);
+	assert_completed(b, "twins.csv", 1, 1, 0);
+	json_decref(b);
+	p[0] = batch;
+	p[1] = oldest;
+	assert_int_equal(
+	    sql_count("SELECT count(*) FROM contacts WHERE batch_id = $1 AND company_id = $2", 2,
+		      p),
+	    1);
+	buf_free(&csv);
+	json_decref(rows);
+}
+
+/*
  * Names beyond ASCII typed in another case, first met after more than 1 MB
  * of rows: by then the staged rows stream to PostgreSQL (COPY), so matching
  * the name must not need a query. The batch completes, every row imported.
@@ -2547,6 +2592,8 @@ main(void)
 	    cmocka_unit_test(test_fix_flow),
 	    cmocka_unit_test_teardown(test_contact_import, companies_again),
 	    cmocka_unit_test_teardown(test_contact_import_late_unicode_names, companies_again),
+	    cmocka_unit_test_teardown(test_contact_import_prefers_the_shown_approved_company,
+				      companies_again),
 	    cmocka_unit_test(test_whole_file_rejections),
 	    cmocka_unit_test(test_csvlint),
 	    cmocka_unit_test(test_sp500),
