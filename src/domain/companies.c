@@ -119,17 +119,18 @@ DB_STMT(stmt_company_decided,
 	"FROM companies c LEFT JOIN users u ON u.id = c.status_changed_by WHERE c.id = $1");
 DB_STMT(stmt_active_segments,
 	"SELECT id, name FROM segments WHERE status = 'active' ORDER BY lower(name)");
-/* One statement for both lists: every list page shows them, and round trips are what cost. */
+/*
+ * One statement for the filter bar's lists: every list page shows them, and
+ * round trips are what cost. Rows (list, id, name), each list in its order.
+ */
 DB_STMT(stmt_filter_options,
-	"SELECT json_build_object("
-	"'segments', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name) "
-	"ORDER BY lower(name)), '[]') FROM segments WHERE status = 'active'), "
-	"'researchers', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
-	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS "
-	"(SELECT 1 FROM companies c WHERE c.created_by = u.id)), "
-	"'assignees', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
-	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS (SELECT 1 FROM assignments a "
-	"WHERE a.assigned_to = u.id AND a.entity_type = 'company' AND a.is_active)))");
+	"SELECT l, id::text, name FROM ("
+	"SELECT 1 AS k, 'segments' AS l, id, name FROM segments WHERE status = 'active' "
+	"UNION ALL SELECT 2, 'researchers', u.id, u.name FROM users u WHERE EXISTS "
+	"(SELECT 1 FROM companies c WHERE c.created_by = u.id) "
+	"UNION ALL SELECT 3, 'assignees', u.id, u.name FROM users u WHERE EXISTS (SELECT 1 FROM "
+	"assignments a WHERE a.assigned_to = u.id AND a.entity_type = 'company' AND a.is_active)"
+	") x ORDER BY k, lower(name), id");
 
 /* ------------------------------------------------------------- field rules */
 
@@ -415,7 +416,9 @@ companies_active_segments(db_conn *c)
 json_t *
 companies_filter_options(db_conn *c)
 {
-	return records_json(c, &stmt_filter_options, 0, NULL);
+	static const char *const lists[] = {"segments", "researchers", "assignees"};
+
+	return records_lists(c, &stmt_filter_options, 0, NULL, lists, 3);
 }
 
 /* The segment must exist and be active: only active segments take new companies. */

@@ -120,19 +120,17 @@ DB_STMT(stmt_contact_insert,
 	"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
 	"$20, $21) RETURNING id, segment_id");
 DB_STMT(stmt_company_state, "SELECT status, name FROM companies WHERE id = $1");
+/* The contacts' filter bar, as companies' (records_lists); "company" is the one chosen, if any. */
 DB_STMT(stmt_contact_filter_options,
-	"SELECT json_build_object("
-	"'segments', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name) "
-	"ORDER BY lower(name)), '[]') FROM segments WHERE status = 'active'), "
-	"'researchers', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
-	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS "
-	"(SELECT 1 FROM contacts k WHERE k.created_by = u.id)), "
-	"'sdrs', (SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name) "
-	"ORDER BY lower(u.name)), '[]') FROM users u WHERE EXISTS (SELECT 1 FROM user_roles ur "
-	"JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.name = 'SDR') "
-	"OR EXISTS (SELECT 1 FROM contacts k WHERE k.assigned_sdr_id = u.id)), "
-	"'company', (SELECT json_build_object('id', id, 'name', name) FROM companies "
-	"WHERE id = $1::uuid))");
+	"SELECT l, id::text, name FROM ("
+	"SELECT 1 AS k, 'segments' AS l, id, name FROM segments WHERE status = 'active' "
+	"UNION ALL SELECT 2, 'researchers', u.id, u.name FROM users u WHERE EXISTS "
+	"(SELECT 1 FROM contacts k WHERE k.created_by = u.id) "
+	"UNION ALL SELECT 3, 'sdrs', u.id, u.name FROM users u WHERE EXISTS (SELECT 1 FROM "
+	"user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.name = "
+	"'SDR') OR EXISTS (SELECT 1 FROM contacts k WHERE k.assigned_sdr_id = u.id) "
+	"UNION ALL SELECT 4, 'company', id, name FROM companies WHERE id = $1::uuid"
+	") x ORDER BY k, lower(name), id");
 /* Approved companies to pick from, by name; the one chosen already always among them. */
 DB_STMT(stmt_contact_company_choices,
 	"(SELECT c.id, c.name, s.name FROM companies c JOIN segments s ON s.id = c.segment_id "
@@ -425,14 +423,16 @@ contacts_export_fetch(db_conn *tx, buf *out, int *header_done)
 json_t *
 contacts_filter_options(db_conn *c, const char *company_id)
 {
+	static const char *const lists[] = {"segments", "researchers", "sdrs", "company"};
 	const char *p[1] = {company_id && uuid_valid(company_id) ? company_id : NULL};
-	PGresult *res = db_exec(c, &stmt_contact_filter_options, 1, p);
-	json_t *o;
+	json_t *o = records_lists(c, &stmt_contact_filter_options, 1, p, lists, 4);
+	json_t *company;
 
-	if (!res)
+	if (!o)
 		return NULL;
-	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
+	/* The chosen company is one object (or null), not a list. */
+	company = json_array_get(json_object_get(o, "company"), 0);
+	json_object_set(o, "company", company ? company : json_null());
 	return o;
 }
 

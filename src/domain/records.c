@@ -396,6 +396,33 @@ records_json(db_conn *c, db_stmt *st, int n, const char *const *params)
 }
 
 json_t *
+records_lists(db_conn *c, db_stmt *st, int nparams, const char *const *params,
+	      const char *const *names, size_t n)
+{
+	PGresult *res = db_exec(c, st, nparams, params);
+	json_t *o, *list;
+	size_t i;
+	int r;
+
+	if (!res)
+		return NULL;
+	o = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, names[i], json_array());
+	for (r = 0; r < PQntuples(res); r++) {
+		list = json_object_get(o, PQgetvalue(res, r, 0));
+		if (!list)
+			continue;
+		json_array_append_new(list, json_pack("{s:s%, s:s%}", "id", PQgetvalue(res, r, 1),
+						      (size_t)PQgetlength(res, r, 1), "name",
+						      PQgetvalue(res, r, 2),
+						      (size_t)PQgetlength(res, r, 2)));
+	}
+	PQclear(res);
+	return o;
+}
+
+json_t *
 records_rows(PGresult *res, records_row_fn row)
 {
 	json_t *list;
