@@ -33,10 +33,12 @@ create index segment_counts_segment_idx on segment_counts (segment_id, entity, s
 -- ---------------------------------------------------------------- per company
 
 -- company_contact_counts: the shown contacts of each company, kept the same way, as
--- differences appended by each statement and folded by counts_compact(). The
--- researcher's workbench asks, for each approved company of a segment, whether it has
--- a contact yet; this small table answers from memory where the contacts table (a
--- gigabyte at 100×) needed a random read per company.
+-- differences appended by each statement and folded by counts_compact(), keyed by the
+-- contacts' segment (always their company's: a company that moves takes its contacts
+-- along, and the differences follow). The researcher's workbench asks, for the approved
+-- companies of a segment, which have no contact yet: one range of this small table,
+-- hashed, answers for all of them (6 ms at 100× for 8,836 companies) where the contacts
+-- table (a gigabyte at 100×) needed a random read per company (145 ms warm).
 --
 -- Why not one row per company holding its count and whether it is approved, with a
 -- partial index of the ones waiting? Its row would be written both by contact changes
@@ -44,10 +46,12 @@ create index segment_counts_segment_idx on segment_counts (segment_id, entity, s
 -- import's open transaction that added contacts to it, and the pass must never wait
 -- for an import (tests/integration/test_dedup.c). Appended rows lock nothing.
 create table company_contact_counts (
+	segment_id uuid    not null,
 	company_id uuid    not null,
 	n          integer not null
 );
-create index company_contact_counts_company_idx on company_contact_counts (company_id) include (n);
+create index company_contact_counts_segment_idx on company_contact_counts (segment_id, company_id)
+	include (n);
 
 -- The other half of the workbench's question: the approved, shown companies of a
 -- segment in creation order (its list is the oldest first), read index-only. Imports
@@ -65,10 +69,10 @@ language sql as $$
 		select segment_id, entity, status, sum(n) from gone
 		group by segment_id, entity, status having sum(n) <> 0
 		returning 1),
-	co_gone as (delete from company_contact_counts returning company_id, n),
-	co_kept as (insert into company_contact_counts (company_id, n)
-		select company_id, sum(n) from co_gone
-		group by company_id having sum(n) <> 0
+	co_gone as (delete from company_contact_counts returning segment_id, company_id, n),
+	co_kept as (insert into company_contact_counts (segment_id, company_id, n)
+		select segment_id, company_id, sum(n) from co_gone
+		group by segment_id, company_id having sum(n) <> 0
 		returning 1)
 	select (select count(*) from gone) - (select count(*) from kept)
 	       + (select count(*) from co_gone) - (select count(*) from co_kept)
@@ -84,9 +88,9 @@ begin
 		select seg, 'contact', status, sum(d)
 		from unnest(segs, statuses, ds) x (seg, status, d)
 		group by seg, status having sum(d) <> 0;
-	insert into company_contact_counts (company_id, n)
-		select co, sum(d) from unnest(cos, ds) x (co, d)
-		group by co having sum(d) <> 0;
+	insert into company_contact_counts (segment_id, company_id, n)
+		select seg, co, sum(d) from unnest(segs, cos, ds) x (seg, co, d)
+		group by seg, co having sum(d) <> 0;
 end
 $$;
 
@@ -223,9 +227,9 @@ begin
 	insert into segment_counts (segment_id, entity, status, n)
 		select segment_id, 'contact', status, count(*) from contacts
 		where is_active and not is_duplicate group by segment_id, status;
-	insert into company_contact_counts (company_id, n)
-		select company_id, count(*) from contacts
-		where is_active and not is_duplicate group by company_id;
+	insert into company_contact_counts (segment_id, company_id, n)
+		select segment_id, company_id, count(*) from contacts
+		where is_active and not is_duplicate group by segment_id, company_id;
 end
 $$;
 select counts_rebuild();
@@ -248,11 +252,13 @@ language sql stable as $$
 	from stored s full join counted c using (segment_id, entity, status)
 	where coalesce(s.n, 0) <> coalesce(c.n, 0)
 	union all
-	select 'company', coalesce(s.company_id, c.company_id)::text, coalesce(s.n, 0),
-	       coalesce(c.n, 0)
-	from (select company_id, sum(n)::bigint as n from company_contact_counts
-	      group by company_id) s
-	full join (select company_id, count(*) as n from contacts
-		   where is_active and not is_duplicate group by company_id) c using (company_id)
+	select 'company', concat_ws(' ', coalesce(s.segment_id, c.segment_id),
+				    coalesce(s.company_id, c.company_id)),
+	       coalesce(s.n, 0), coalesce(c.n, 0)
+	from (select segment_id, company_id, sum(n)::bigint as n from company_contact_counts
+	      group by segment_id, company_id) s
+	full join (select segment_id, company_id, count(*) as n from contacts
+		   where is_active and not is_duplicate group by segment_id, company_id) c
+		using (segment_id, company_id)
 	where coalesce(s.n, 0) <> coalesce(c.n, 0)
 $$;

@@ -26,18 +26,21 @@
 
 /*
  * The companies a researcher's contact research waits on: approved, shown,
- * no shown contact yet. The approved, shown companies of a segment have a
- * partial index in creation order; whether one has a contact comes from the
- * stored counts (migrations/0012), a small table read from memory, not from
- * the contacts. One scan per segment serves the count (capped) and the list.
+ * no shown contact yet, in segment m.segment_id. The approved, shown
+ * companies of a segment have a partial index in creation order; the ones
+ * with a contact come from the stored counts (migrations/0012): one range of
+ * a small table, hashed, instead of a look-up per company. One scan per
+ * segment serves the count (capped) and the list.
  */
 #define HOME_AWAITING                                                                              \
-	"c.status = 'approved' AND c.is_active AND NOT c.is_duplicate AND NOT EXISTS (SELECT 1 "   \
-	"FROM company_contact_counts k WHERE k.company_id = c.id HAVING sum(k.n) > 0)"
+	"c.status = 'approved' AND c.is_active AND NOT c.is_duplicate AND c.id NOT IN (SELECT "    \
+	"k.company_id FROM company_contact_counts k WHERE k.segment_id = m.segment_id GROUP BY "   \
+	"k.company_id HAVING sum(k.n) > 0)"
 
-/* A company's shown contacts, from the stored counts. */
+/* A company's shown contacts, from the stored counts (kept under its segment). */
 #define HOME_CONTACT_COUNT                                                                         \
-	"(SELECT coalesce(sum(k.n), 0) FROM company_contact_counts k WHERE k.company_id = c.id)"
+	"(SELECT coalesce(sum(k.n), 0) FROM company_contact_counts k WHERE k.segment_id = "        \
+	"c.segment_id AND k.company_id = c.id)"
 
 /* clang-format off */
 DB_STMT(stmt_workbench,

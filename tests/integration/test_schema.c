@@ -1016,9 +1016,9 @@ awaiting(const char *segment)
 	const char *p[] = {segment};
 	return query_long(
 	    "SELECT count(*) FROM companies c WHERE c.segment_id = $1 AND c.status = "
-	    "'approved' AND c.is_active AND NOT c.is_duplicate AND NOT EXISTS (SELECT "
-	    "1 FROM company_contact_counts k WHERE k.company_id = c.id HAVING "
-	    "sum(k.n) > 0)",
+	    "'approved' AND c.is_active AND NOT c.is_duplicate AND c.id NOT IN (SELECT "
+	    "k.company_id FROM company_contact_counts k WHERE k.segment_id = $1 GROUP BY "
+	    "k.company_id HAVING sum(k.n) > 0)",
 	    1, p);
 }
 
