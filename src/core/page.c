@@ -31,11 +31,12 @@ render_page(struct request *req, unsigned status, const char *tmpl, json_t *vm)
 	if (render_ctx_hook)
 		render_ctx_hook(req, vm, 0);
 	if (!render_templates || tmpl_render(render_templates, tmpl, vm, &page) != 0) {
-		log_error("render: no template '%s'", tmpl);
+		/* tmpl_render fails for a missing template and for a runaway one */
+		log_error("render: template '%s' is missing or its rendering ran away", tmpl);
 		json_decref(vm);
 		buf_free(&page);
 		resp_text(req, 500, "text/plain; charset=utf-8",
-			  "500 Internal Server Error: a page template is missing.\n");
+			  "500 Internal Server Error: this page could not be rendered.\n");
 		return;
 	}
 	if (req_is_htmx(req)) {
