@@ -137,7 +137,7 @@ struct render {
 	buf indent;	    /* indentation of the enclosing standalone partials, outermost first */
 	size_t indent_from; /* an inline partial starts over: only indent[from..len] applies */
 	int depth;	    /* of partials */
-	long steps;	    /* nodes visited, against RENDER_STEPS_MAX */
+	long steps;	    /* against RENDER_STEPS_MAX (render_spend) */
 	int failed;	    /* a limit was reached: the output is incomplete */
 };
 
@@ -166,6 +166,7 @@ static void render_text(struct render *r, const char *s, size_t len);
 static void render_value(struct render *r, const json_t *v, bool escape);
 static void render_partial(struct render *r, const struct node *n, const struct ctx *c);
 static void render_indent(struct render *r);
+static bool render_spend(struct render *r, long steps);
 static json_t *lookup(struct render *r, const struct ctx *c, const struct node *n);
 static bool is_falsy(const json_t *v);
 
@@ -678,10 +679,8 @@ render_list(struct render *r, const struct nodelist *l, const struct ctx *c)
 	size_t i, k;
 
 	for (i = 0; i < l->n && !r->failed; i++) {
-		if (++r->steps > RENDER_STEPS_MAX || r->out->len > RENDER_OUTPUT_MAX) {
-			r->failed = 1;
+		if (render_spend(r, 1))
 			return;
-		}
 		n = &l->v[i];
 		if (n->bol)
 			render_indent(r);
@@ -700,11 +699,9 @@ render_list(struct render *r, const struct nodelist *l, const struct ctx *c)
 			inner.up = c;
 			if (json_is_array(v)) {
 				/* An item is a step even when the body is empty. */
-				for (k = 0; k < json_array_size(v) && !r->failed; k++) {
-					if (++r->steps > RENDER_STEPS_MAX) {
-						r->failed = 1;
+				for (k = 0; k < json_array_size(v); k++) {
+					if (render_spend(r, 1))
 						return;
-					}
 					inner.v = json_array_get(v, k);
 					render_list(r, &n->body, &inner);
 				}
@@ -722,6 +719,20 @@ render_list(struct render *r, const struct nodelist *l, const struct ctx *c)
 			break;
 		}
 	}
+}
+
+/*
+ * Counts steps against the rendering's budget and checks its output: true
+ * (and the rendering failed) once either limit is past. Every loop whose
+ * length the template or the data decides goes through here.
+ */
+static bool
+render_spend(struct render *r, long steps)
+{
+	r->steps += steps;
+	if (r->steps > RENDER_STEPS_MAX || r->out->len > RENDER_OUTPUT_MAX)
+		r->failed = 1;
+	return r->failed;
 }
 
 static void
@@ -746,13 +757,11 @@ render_text(struct render *r, const char *s, size_t len)
 	 * text of many lines repeats it per line: the output limit is checked
 	 * per line here, not only per node.
 	 */
-	for (i = 0; i + 1 < len && !r->failed; i++) {
+	for (i = 0; i + 1 < len; i++) {
 		if (s[i] != '\n')
 			continue;
-		if (r->out->len > RENDER_OUTPUT_MAX) {
-			r->failed = 1;
+		if (render_spend(r, 0))
 			return;
-		}
 		buf_append(r->out, s + start, i + 1 - start);
 		render_indent(r);
 		start = i + 1;
@@ -843,7 +852,8 @@ lookup(struct render *r, const struct ctx *c, const struct node *n)
 	 * visit, a hundred times the work the step limit allows for.
 	 */
 	for (; c; c = c->up) {
-		r->steps++;
+		if (render_spend(r, 1))
+			return NULL;
 		if (json_is_object(c->v) && (v = json_object_get(c->v, n->keys[0])))
 			break;
 	}
